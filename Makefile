@@ -1,0 +1,48 @@
+# Set-up is two commands: `make test` (unit and contract tests, every notebook in smoke mode) and
+# `make run` (every notebook executed in place with full training). Both create .venv, install the
+# pinned environment and fetch the data first, and do nothing of that when it is already done.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+NOTEBOOKS = $(sort $(wildcard */0[12]-mnist-*.ipynb))
+KERAS_NOTEBOOKS = $(sort $(wildcard keras/0[12]-mnist-*.ipynb))
+
+.PHONY: test run data setup system
+
+setup: system $(VENV)/.installed
+
+# Theano compiles its ops with g++ and links OpenBLAS when it can (theano/README.md). As root with apt,
+# make installs what is missing; otherwise it prints the one line to run.
+system:
+	@if ! command -v g++ >/dev/null || ! echo | g++ -x c++ -shared -o /dev/null - -lopenblas 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing g++ and libopenblas-dev for Theano"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++ libopenblas-dev >/dev/null; \
+	  else \
+	    echo "Theano needs g++ and runs faster with OpenBLAS: sudo apt-get install g++ libopenblas-dev"; \
+	  fi; \
+	fi
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "polydlot needs Python 3.11: set PYTHON=/path/to/python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+data: setup
+	@$(PY) data/fetch_mnist.py
+
+test: data
+	@$(PY) -m pytest tests $(NOTEBOOKS) compare.ipynb
+
+# Every notebook with full training, in one go so that the times compare. The committed outputs are Keras
+# on its default TensorFlow backend; the JAX and torch backends add records. Then the README's table and
+# compare.ipynb are regenerated from the records.
+run: data
+	@env -u KERAS_BACKEND $(PY) tools/run_notebooks.py $(NOTEBOOKS)
+	@for backend in jax torch; do \
+	  KERAS_BACKEND=$$backend $(PY) tools/run_notebooks.py --records-only $(KERAS_NOTEBOOKS) || exit 1; \
+	done
+	@$(PY) tools/results_table.py
+	@$(PY) tools/run_notebooks.py compare.ipynb

@@ -1,0 +1,135 @@
+"""Every notebook keeps the structure of ../shared/NOTEBOOK_CONTRACT.md and commits clean full-run outputs."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from nbtools import EPOCHS, FULL_BAR, NOTEBOOKS, PARAMETERS, ROOT, cells, model_of, output_text, source
+
+ids = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
+EPOCH_LINE = re.compile(r"^Epoch (\d+)/(\d+): loss=\d\.\d{4} accuracy=\d\.\d{4} val_loss=\d\.\d{4} "
+                        r"val_accuracy=\d\.\d{4} time=\d+\.\ds$")
+MACHINE_PATH = re.compile(r"(/root/|/home/|/tmp/|/Users/|/work/|[A-Z]:\\\\)")
+MAX_IMAGE_BYTES = 60_000
+
+
+def code_cells(path: Path) -> list[dict]:
+    return [c for c in cells(path) if c["cell_type"] == "code"]
+
+
+def stdout(cell: dict) -> str:
+    return "".join(output_text(o) for o in cell.get("outputs", []) if o.get("name") == "stdout")
+
+
+def first_index(path: Path, predicate, what: str) -> int:
+    found = [i for i, c in enumerate(cells(path)) if c["cell_type"] == "code" and predicate(source(c))]
+    assert found, f"{path.name}: no {what} cell"
+    return found[0]
+
+
+def tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def record_path(path: Path) -> Path:
+    return ROOT / "results" / f"{path.parent.name}-{model_of(path)}.json"
+
+
+def test_every_framework_folder_has_both_notebooks_and_a_readme():
+    folders = {p.parent for p in NOTEBOOKS}
+    for folder in folders:
+        assert (folder / "01-mnist-fcn.ipynb").is_file() and (folder / "02-mnist-cnn.ipynb").is_file(), folder.name
+        assert (folder / "README.md").is_file(), f"{folder.name}/README.md is missing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_kernelspec_and_title(path):
+    notebook = json.loads(path.read_text())
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    first = notebook["cells"][0]
+    kind = {"fcn": "a fully connected network", "cnn": "a convolutional network"}[model_of(path)]
+    assert first["cell_type"] == "markdown"
+    assert source(first).startswith(f"# MNIST digit classification with {kind} — ")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_cells_come_in_the_contract_order(path):
+    steps = [
+        ("imports", lambda s: s.startswith("import ") or "\nimport " in s),
+        ("parameters", lambda s: "TRAIN_LIMIT = " in s),
+        ("loading", lambda s: "mnist_train.csv" in s),
+        ("model", lambda s: "trainable parameters" in s),
+        ("training", lambda s: "log_epoch(" in s and "def log_epoch" not in s),
+        ("plot", lambda s: "history[metric]" in s),
+        ("test evaluation", lambda s: "test_accuracy" in s and "record" not in s and "bar" not in s),
+        ("confusion matrix", lambda s: "confusion" in s),
+        ("save and reload", lambda s: "reloaded" in s),
+        ("record", lambda s: "results_dir" in s),
+        ("check", lambda s: "assert test_accuracy >= bar" in s),
+    ]
+    positions = [first_index(path, predicate, name) for name, predicate in steps]
+    assert positions == sorted(positions), f"{path.name}: steps out of order: {dict(zip([s[0] for s in steps], positions))}"
+    code = code_cells(path)
+    assert "parameters" in tags(code[1]), "the second code cell must be tagged 'parameters'"
+    for name in ("DATA_DIR", "NUM_EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "SEED", "TRAIN_LIMIT"):
+        assert re.search(rf"^{name} = ", source(code[1]), re.M), f"parameter {name} missing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_every_code_cell_follows_a_sentence_of_markdown(path):
+    all_cells = cells(path)
+    for index, cell in enumerate(all_cells):
+        if cell["cell_type"] == "code":
+            assert index > 0 and all_cells[index - 1]["cell_type"] == "markdown", f"{path.name}: cell {index}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_deterministic_cells_are_checked_by_nbval(path):
+    checked = [c for c in code_cells(path) if "nbval-check-output" in tags(c)]
+    assert len(checked) == 2, f"{path.name}: expected the loading and parameter-count cells to be checked"
+    assert "mnist_train.csv" in source(checked[0])
+    assert stdout(checked[0]) == "train (54000, 784), validation (6000, 784), test (10000, 784)\n"
+    assert stdout(checked[1]).strip().endswith(f"trainable parameters: {PARAMETERS[model_of(path)]:,}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_committed_outputs_are_a_clean_full_run(path):
+    code = code_cells(path)
+    assert all(c.get("execution_count") for c in code), f"{path.name}: not every code cell was executed"
+    for index, cell in enumerate(code):
+        for output in cell.get("outputs", []):
+            where = f"{path.name} code cell {index}"
+            assert output.get("name") != "stderr", f"{where}: stderr output committed"
+            assert output.get("output_type") != "error", f"{where}: an error committed"
+            text = output_text(output) + "".join(
+                v if isinstance(v, str) else "".join(v)
+                for k, v in output.get("data", {}).items() if k.startswith("text/"))
+            assert not MACHINE_PATH.search(text), f"{where}: a path of the machine in the output"
+            assert "\r" not in text and "\x1b[" not in text, f"{where}: a progress bar or terminal escape"
+            png = output.get("data", {}).get("image/png")
+            if png:
+                size = len(base64.b64decode(png if isinstance(png, str) else "".join(png)))
+                assert size <= MAX_IMAGE_BYTES, f"{where}: image of {size:,} bytes"
+    epochs = [line for c in code for line in stdout(c).splitlines() if line.startswith("Epoch ")]
+    assert epochs, f"{path.name}: no epoch lines committed"
+    assert all(EPOCH_LINE.match(line) for line in epochs), f"{path.name}: an epoch line breaks the format"
+    assert [EPOCH_LINE.match(line).group(1, 2) for line in epochs] == [
+        (str(e), str(EPOCHS[model_of(path)])) for e in range(1, EPOCHS[model_of(path)] + 1)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_committed_record_is_the_full_run_shown(path):
+    record = json.loads(record_path(path).read_text())
+    model = model_of(path)
+    assert record["smoke"] is False
+    assert record["model"] == model and record["parameters"] == PARAMETERS[model]
+    assert record["epochs"] == EPOCHS[model] and record["train_rows"] == 54000
+    assert len(record["seconds_per_epoch"]) == EPOCHS[model]
+    assert record["total_train_seconds"] == pytest.approx(sum(record["seconds_per_epoch"]), abs=0.05)
+    assert record["test_accuracy"] >= FULL_BAR[model]
+    shown = "".join(stdout(c) for c in code_cells(path))
+    assert f'"test_accuracy": {record["test_accuracy"]}' in shown, "the record differs from the notebook's output"

@@ -1,0 +1,32 @@
+"""tools/run_notebooks.py: what `make run` does to outputs before they are committed."""
+import base64
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+import run_notebooks
+
+
+def notebook_with(*outputs):
+    cell = new_code_cell("print(1)")
+    cell.outputs = list(outputs)
+    return new_notebook(cells=[cell])
+
+
+def test_stderr_is_taken_out_and_shown(capsys):
+    notebook = notebook_with(new_output("stream", name="stdout", text="kept\n"),
+                             new_output("stream", name="stderr", text="W0000 some log line\n"))
+    assert run_notebooks.clean(notebook, "nb") == []
+    assert [o["name"] for o in notebook.cells[0].outputs] == ["stdout"]
+    assert "some log line" in capsys.readouterr().err
+
+
+def test_machine_paths_progress_bars_and_large_images_are_reported():
+    big = base64.b64encode(b"\x89PNG" + bytes(run_notebooks.MAX_IMAGE_BYTES)).decode()
+    notebook = notebook_with(new_output("stream", name="stdout", text=f"saved {run_notebooks.machine_paths()[0]}/x\n"),
+                             new_output("stream", name="stdout", text="50%\r100%\n"),
+                             new_output("display_data", data={"image/png": big, "text/plain": "<Figure>"}))
+    problems = run_notebooks.clean(notebook, "nb")
+    assert len(problems) == 3
+    assert "path" in problems[0] and "progress bar" in problems[1] and "image of" in problems[2]
+    nbformat.validate(notebook)

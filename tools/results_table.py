@@ -1,0 +1,97 @@
+"""The side-by-side table of every results record, for compare.ipynb and the README.
+
+Usage: python tools/results_table.py [--check]
+  rewrites the table in README.md between the two marker comments from results/*.json;
+  with --check, only says whether README.md is up to date (exit status 1 if not).
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
+ORDER = ["Keras", "TensorFlow", "PyTorch", "MXNet", "Theano"]
+MODELS = {"fcn": "fully connected", "cnn": "convolutional"}
+
+
+def load_records(results_dir: Path = ROOT / "results") -> list[dict]:
+    """Every full-run record, in a fixed order: model, then framework, then Keras backend."""
+    records = [json.loads(path.read_text()) for path in sorted(results_dir.glob("*.json"))]
+    records = [r for r in records if not r.get("smoke")]
+    backends = ["tensorflow", "jax", "torch"]
+    return sorted(records, key=lambda r: (list(MODELS).index(r["model"]), ORDER.index(r["framework"]),
+                                          backends.index(r.get("backend", "tensorflow"))))
+
+
+def notebook_of(record: dict) -> Path:
+    number = "01" if record["model"] == "fcn" else "02"
+    return ROOT / record["framework"].lower() / f"{number}-mnist-{record['model']}.ipynb"
+
+
+def lines_of_code(notebook: Path) -> int:
+    """Non-blank source lines of the code cells: a rough measure of how much a framework makes you write."""
+    cells = json.loads(notebook.read_text())["cells"]
+    sources = ("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+               for c in cells if c["cell_type"] == "code")
+    return sum(1 for source in sources for line in source.splitlines() if line.strip())
+
+
+def framework_label(record: dict) -> str:
+    if record["framework"] == "Keras":
+        return f"Keras {record['framework_version']} ({record['backend']} {record['backend_version']})"
+    return f"{record['framework']} {record['framework_version']}"
+
+
+def rows(records: list[dict]) -> list[list[str]]:
+    return [[
+        framework_label(r),
+        MODELS[r["model"]],
+        f"{r['parameters']:,}",
+        str(r["epochs"]),
+        f"{statistics.median(r['seconds_per_epoch']):.1f}",
+        f"{r['total_train_seconds']:.0f}",
+        f"{r['val_accuracy']:.4f}",
+        f"{r['test_accuracy']:.4f}",
+        r["device"],
+        str(lines_of_code(notebook_of(r))),
+    ] for r in records]
+
+
+HEADER = ["framework (backend)", "model", "parameters", "epochs", "s / epoch (median)", "training s",
+          "val accuracy", "test accuracy", "device", "lines of code"]
+
+
+def markdown_table(records: list[dict]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(records)]
+    return "\n".join(lines)
+
+
+def with_table(readme: str, table: str) -> str:
+    if readme.count(START) != 1 or readme.count(END) != 1 or readme.index(START) > readme.index(END):
+        raise ValueError(f"README.md needs exactly one {START} ... {END} pair")
+    before, rest = readme.split(START)
+    _, after = rest.split(END)
+    return f"{before}{START}\n{table}\n{END}{after}"
+
+
+def main(argv: list[str]) -> int:
+    readme_path = ROOT / "README.md"
+    readme = readme_path.read_text()
+    updated = with_table(readme, markdown_table(load_records()))
+    if "--check" in argv:
+        if updated != readme:
+            print("README.md's results table differs from results/*.json: run `make run` "
+                  "(or python tools/results_table.py)", file=sys.stderr)
+            return 1
+        return 0
+    if updated != readme:
+        readme_path.write_text(updated)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,90 @@
+"""Execute notebooks in place with full training and leave clean, small outputs (what `make run` does).
+
+Usage: python tools/run_notebooks.py [--records-only] NOTEBOOK [NOTEBOOK ...]
+
+Each notebook runs in its own folder with POLYDLOT_SMOKE unset. Afterwards stderr outputs are taken out
+of the notebook and shown here instead (so a real warning is seen, not committed), and the run fails if
+an output holds a path of this machine or an image larger than the contract allows.
+
+--records-only executes the notebooks for their results records and leaves the notebook files as they
+are (used for the Keras notebooks on their JAX and torch backends, whose committed outputs stay those of
+the default TensorFlow backend).
+"""
+from __future__ import annotations
+
+import base64
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+MAX_IMAGE_BYTES = 60_000
+# Quiet the C++ start-up log lines of TensorFlow and XLA; warnings and errors still show.
+QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def machine_paths() -> list[str]:
+    paths = {str(Path.cwd().resolve()), str(Path.home()), sys.prefix}
+    return sorted(p for p in paths if p not in ("", "/"))
+
+
+def clean(notebook: nbformat.NotebookNode, name: str) -> list[str]:
+    """Drop stderr outputs (echoing them) and return what breaks the output rules."""
+    problems = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.outputs:
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                print(f"{name} cell {index} stderr (not committed):\n{output['text'].rstrip()}", file=sys.stderr)
+                continue
+            kept.append(output)
+            text = output.get("text", "") + "".join(
+                v for k, v in output.get("data", {}).items() if k.startswith("text/") and isinstance(v, str))
+            problems += [f"{name} cell {index}: output holds the path {p}" for p in machine_paths() if p in text]
+            if "\r" in text or "\x1b[" in text:
+                problems.append(f"{name} cell {index}: a progress bar or terminal escape in the output")
+            png = output.get("data", {}).get("image/png")
+            if png and len(base64.b64decode(png)) > MAX_IMAGE_BYTES:
+                problems.append(f"{name} cell {index}: image of {len(base64.b64decode(png)):,} bytes")
+        cell.outputs = kept
+    return problems
+
+
+def run(path: Path, save: bool) -> list[str]:
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=None, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    if not save:
+        return []
+    problems = clean(notebook, str(path))
+    nbformat.write(notebook, path)
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    save = "--records-only" not in argv
+    argv = [a for a in argv if a != "--records-only"]
+    if not argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    os.environ.pop("POLYDLOT_SMOKE", None)
+    os.environ.update(QUIET)
+    problems, start = [], time.perf_counter()
+    for name in argv:
+        began = time.perf_counter()
+        problems += run(Path(name), save)
+        print(f"{time.perf_counter() - began:8.1f} s  {name}", flush=True)
+    print(f"{time.perf_counter() - start:8.1f} s  all {len(argv)} notebooks")
+    for problem in problems:
+        print(f"run_notebooks: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
