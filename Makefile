@@ -41,8 +41,10 @@ test: data
 # compare.ipynb are regenerated from the records.
 run: data
 	@env -u KERAS_BACKEND $(PY) tools/run_notebooks.py $(NOTEBOOKS)
+ifneq ($(KERAS_NOTEBOOKS),)
 	@for backend in jax torch; do \
 	  KERAS_BACKEND=$$backend $(PY) tools/run_notebooks.py --records-only $(KERAS_NOTEBOOKS) || exit 1; \
 	done
+endif
 	@$(PY) tools/results_table.py
 	@$(PY) tools/run_notebooks.py compare.ipynb

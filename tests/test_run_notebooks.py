@@ -30,3 +30,15 @@ def test_machine_paths_progress_bars_and_large_images_are_reported():
     assert len(problems) == 3
     assert "path" in problems[0] and "progress bar" in problems[1] and "image of" in problems[2]
     nbformat.validate(notebook)
+
+
+def test_a_failing_notebook_is_saved_with_its_error_and_reported(tmp_path):
+    path = tmp_path / "failing.ipynb"
+    notebook = new_notebook(cells=[new_code_cell("print('before')"), new_code_cell("assert 1 == 2, 'bar missed'")])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+    problems = run_notebooks.run(path, save=True)
+    assert len(problems) == 1 and "failed" in problems[0] and "bar missed" in problems[0]
+    saved = nbformat.read(path, as_version=4)
+    assert saved.cells[0].outputs[0]["text"] == "before\n"
+    assert saved.cells[1].outputs[0]["output_type"] == "error"

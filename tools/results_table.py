@@ -45,6 +45,11 @@ def framework_label(record: dict) -> str:
     return f"{record['framework']} {record['framework_version']}"
 
 
+def device_kind(device: str) -> str:
+    """The frameworks name devices their own way ("CPU", "cpu(0)", "cuda"); the table says cpu or gpu."""
+    return "gpu" if device.lower().startswith(("gpu", "cuda")) else "cpu"
+
+
 def rows(records: list[dict]) -> list[list[str]]:
     return [[
         framework_label(r),
@@ -55,7 +60,7 @@ def rows(records: list[dict]) -> list[list[str]]:
         f"{r['total_train_seconds']:.0f}",
         f"{r['val_accuracy']:.4f}",
         f"{r['test_accuracy']:.4f}",
-        r["device"],
+        device_kind(r["device"]),
         str(lines_of_code(notebook_of(r))),
     ] for r in records]
 

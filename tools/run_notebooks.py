@@ -2,7 +2,8 @@
 
 Usage: python tools/run_notebooks.py [--records-only] NOTEBOOK [NOTEBOOK ...]
 
-Each notebook runs in its own folder with POLYDLOT_SMOKE unset. Afterwards stderr outputs are taken out
+Each notebook runs in its own folder with POLYDLOT_SMOKE unset; one that fails is saved with its error and
+the others still run. Afterwards stderr outputs are taken out
 of the notebook and shown here instead (so a real warning is seen, not committed), and the run fails if
 an output holds a path of this machine or an image larger than the contract allows.
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 MAX_IMAGE_BYTES = 60_000
 # Quiet the C++ start-up log lines of TensorFlow and XLA; warnings and errors still show.
@@ -59,10 +61,14 @@ def run(path: Path, save: bool) -> list[str]:
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=None, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    try:
+        client.execute()
+        problems = []
+    except CellExecutionError as error:
+        problems = [f"{path} failed (its outputs show where):\n{str(error).strip().splitlines()[-1]}"]
     if not save:
-        return []
-    problems = clean(notebook, str(path))
+        return problems
+    problems += clean(notebook, str(path))
     nbformat.write(notebook, path)
     return problems
 
