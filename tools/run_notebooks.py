@@ -3,9 +3,9 @@
 Usage: python tools/run_notebooks.py [--records-only] NOTEBOOK [NOTEBOOK ...]
 
 Each notebook runs in its own folder with POLYDLOT_SMOKE unset; one that fails is saved with its error and
-the others still run. Afterwards stderr outputs are taken out
-of the notebook and shown here instead (so a real warning is seen, not committed), and the run fails if
-an output holds a path of this machine or an image larger than the contract allows.
+the others still run. Afterwards stderr outputs are taken out of the notebook and shown here instead (so a
+real warning is seen, not committed), and the run fails if a notebook failed or an output holds a path of
+this machine, a progress bar or an image larger than the contract allows.
 
 --records-only executes the notebooks for their results records and leaves the notebook files as they
 are (used for the Keras notebooks on their JAX and torch backends, whose committed outputs stay those of
