@@ -1,5 +1,7 @@
 """tools/run_notebooks.py: what `make run` does to outputs before they are committed."""
 import base64
+import os
+import time
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
@@ -42,3 +44,19 @@ def test_a_failing_notebook_is_saved_with_its_error_and_reported(tmp_path):
     saved = nbformat.read(path, as_version=4)
     assert saved.cells[0].outputs[0]["text"] == "before\n"
     assert saved.cells[1].outputs[0]["output_type"] == "error"
+
+
+def test_the_kernel_is_shut_down_after_the_run(tmp_path):
+    path = tmp_path / "pid.ipynb"
+    notebook = new_notebook(cells=[new_code_cell("import os\nprint(os.getpid())")])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+    assert run_notebooks.run(path, save=True) == []
+    pid = int(nbformat.read(path, as_version=4).cells[0].outputs[0]["text"])
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"kernel {pid} still runs after its notebook finished")

@@ -16,12 +16,14 @@ from __future__ import annotations
 import base64
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from traitlets.config import Config
 
 MAX_IMAGE_BYTES = 60_000
 # Quiet the C++ start-up log lines of TensorFlow and XLA; warnings and errors still show.
@@ -57,12 +59,18 @@ def clean(notebook: nbformat.NotebookNode, name: str) -> list[str]:
     return problems
 
 
+def execute(notebook: nbformat.NotebookNode, folder: Path) -> None:
+    """Run every cell in a new python3 kernel working in `folder`; a failing cell raises CellExecutionError."""
+    with tempfile.TemporaryDirectory() as sockets:  # the kernel talks over local sockets here, not TCP ports
+        config = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets, "kernel"))}})
+        NotebookClient(notebook, config=config, kernel_name="python3", timeout=None, record_timing=False,
+                       resources={"metadata": {"path": str(folder)}}).execute()
+
+
 def run(path: Path, save: bool) -> list[str]:
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=None, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
     try:
-        client.execute()
+        execute(notebook, path.parent)
         problems = []
     except CellExecutionError as error:
         problems = [f"{path} failed (its outputs show where):\n{str(error).strip().splitlines()[-1]}"]
