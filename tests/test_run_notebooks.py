@@ -37,7 +37,6 @@ def test_machine_paths_progress_bars_and_large_images_are_reported():
 def test_a_failing_notebook_is_saved_with_its_error_and_reported(tmp_path):
     path = tmp_path / "failing.ipynb"
     notebook = new_notebook(cells=[new_code_cell("print('before')"), new_code_cell("assert 1 == 2, 'bar missed'")])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, path)
     problems = run_notebooks.run(path, save=True)
     assert len(problems) == 1 and "failed" in problems[0] and "bar missed" in problems[0]
@@ -49,7 +48,6 @@ def test_a_failing_notebook_is_saved_with_its_error_and_reported(tmp_path):
 def test_the_kernel_is_shut_down_after_the_run(tmp_path):
     path = tmp_path / "pid.ipynb"
     notebook = new_notebook(cells=[new_code_cell("import os\nprint(os.getpid())")])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, path)
     assert run_notebooks.run(path, save=True) == []
     pid = int(nbformat.read(path, as_version=4).cells[0].outputs[0]["text"])

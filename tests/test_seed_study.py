@@ -19,7 +19,6 @@ def fake_notebook(folder):
         "(results / 'fake-fcn.json').write_text(json.dumps({'test_accuracy': SEED / 100}))")
     notebook = new_notebook(cells=[new_code_cell("import os"), parameters, record,
                                    new_code_cell("assert SEED / 100 >= 0.5, 'below the bar'")])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = folder / "fake" / "01-mnist-fcn.ipynb"
     path.parent.mkdir(parents=True)
     nbformat.write(notebook, path)

@@ -59,12 +59,13 @@ def clean(notebook: nbformat.NotebookNode, name: str) -> list[str]:
     return problems
 
 
-def execute(notebook: nbformat.NotebookNode, folder: Path) -> None:
-    """Run every cell in a new python3 kernel working in `folder`; a failing cell raises CellExecutionError."""
+def execute(notebook: nbformat.NotebookNode, folder: Path, env: dict[str, str] | None = None) -> None:
+    """Run every cell in a new python3 kernel working in `folder`, with `env` (default: this process's
+    environment); a failing cell raises CellExecutionError."""
     with tempfile.TemporaryDirectory() as sockets:  # the kernel talks over local sockets here, not TCP ports
         config = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets, "kernel"))}})
         NotebookClient(notebook, config=config, kernel_name="python3", timeout=None, record_timing=False,
-                       resources={"metadata": {"path": str(folder)}}).execute()
+                       resources={"metadata": {"path": str(folder)}}).execute(env=env or dict(os.environ))
 
 
 def run(path: Path, save: bool) -> list[str]:

@@ -38,20 +38,15 @@ def with_seed(notebook: nbformat.NotebookNode, seed: int) -> nbformat.NotebookNo
 def run(path: Path, seed: int) -> tuple[float, bool]:
     """Test accuracy of one run with SEED = seed, and whether the notebook ran to its end."""
     notebook = with_seed(nbformat.read(path, as_version=4), seed)
-    saved_environment = dict(os.environ)
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary, path.resolve().parent.name)
         folder.mkdir()
-        os.environ["TMPDIR"] = temporary  # where a smoke run writes its record
-        os.environ.setdefault("MNIST_DATA_DIR", str(DATA_DIR))
+        env = {"MNIST_DATA_DIR": str(DATA_DIR), **os.environ, "TMPDIR": temporary}  # TMPDIR: smoke records
         try:
-            execute(notebook, folder)
+            execute(notebook, folder, env)
             completed = True
         except CellExecutionError:
             completed = False
-        finally:
-            os.environ.clear()
-            os.environ.update(saved_environment)
         records = sorted(Path(temporary).glob("results/*.json")) + sorted(
             Path(temporary).glob("polydlot-smoke-results/*.json"))
         if len(records) != 1:
