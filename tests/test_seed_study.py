@@ -13,8 +13,8 @@ def fake_notebook(folder):
     record = new_code_cell(
         "import json, os, tempfile\n"
         "from pathlib import Path\n"
-        "smoke = os.environ.get('POLYDLOT_SMOKE') == '1'\n"
-        "results = Path(tempfile.gettempdir(), 'polydlot-smoke-results') if smoke else Path('../results')\n"
+        "full = SEED == 42 and os.environ.get('POLYDLOT_SMOKE') != '1'\n"
+        "results = Path('../results') if full else Path(tempfile.gettempdir(), 'polydlot-results')\n"
         "results.mkdir(exist_ok=True)\n"
         "(results / 'fake-fcn.json').write_text(json.dumps({'test_accuracy': SEED / 100}))")
     notebook = new_notebook(cells=[new_code_cell("import os"), parameters, record,

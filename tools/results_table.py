@@ -19,7 +19,8 @@ MODELS = {"fcn": "fully connected", "cnn": "convolutional"}
 
 def load_records(results_dir: Path = ROOT / "results") -> list[dict]:
     """Every full-run record, in a fixed order: model, then framework, then Keras backend."""
-    records = [json.loads(path.read_text()) for path in sorted(results_dir.glob("*.json"))]
+    paths = sorted(results_dir.glob("*-fcn.json")) + sorted(results_dir.glob("*-cnn.json"))  # not traps.json
+    records = [json.loads(path.read_text()) for path in paths]
     records = [r for r in records if not r.get("smoke")]
     backends = ["tensorflow", "jax", "torch"]
     return sorted(records, key=lambda r: (list(MODELS).index(r["model"]), ORDER.index(r["framework"]),
