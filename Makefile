@@ -32,15 +32,16 @@ $(VENV)/.installed: requirements.txt
 
 data: setup
 	@$(PY) data/fetch_mnist.py
+	@$(PY) data/parity.py
 
 test: data
-	@$(PY) -m pytest tests $(NOTEBOOKS) compare.ipynb
+	@$(PY) -m pytest tests $(NOTEBOOKS) traps.ipynb compare.ipynb
 
-# Every notebook with full training, in one go so that the times compare. The committed outputs are Keras
-# on its default TensorFlow backend; the JAX and torch backends add records. Then the README's table and
-# compare.ipynb are regenerated from the records.
+# Every notebook with full training, in one go so that the times compare, then traps.ipynb (the 2017
+# mistakes, measured). The committed outputs are Keras on its default TensorFlow backend; the JAX and torch
+# backends add records. Then the README's table, its chart and compare.ipynb are regenerated from the records.
 run: data
-	@env -u KERAS_BACKEND $(PY) tools/run_notebooks.py $(NOTEBOOKS)
+	@env -u KERAS_BACKEND $(PY) tools/run_notebooks.py $(NOTEBOOKS) traps.ipynb
 ifneq ($(KERAS_NOTEBOOKS),)
 	@for backend in jax torch; do \
 	  KERAS_BACKEND=$$backend $(PY) tools/run_notebooks.py --records-only $(KERAS_NOTEBOOKS) || exit 1; \

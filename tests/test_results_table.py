@@ -32,3 +32,30 @@ def test_lines_of_code_counts_non_blank_code_lines(tmp_path):
         {"cell_type": "code", "source": ["import os\n", "\n", "print(1)\n"]},
         {"cell_type": "code", "source": "x = 1"}]}))
     assert results_table.lines_of_code(notebook) == 3
+
+
+def test_flop_counts_by_hand():
+    # FCN: 784*512 + 512*256 + 256*10 multiply-adds; the first layer's input needs no gradient
+    assert results_table.forward_flops("fcn") == 2 * (784 * 512 + 512 * 256 + 256 * 10) == 1_070_080
+    assert results_table.training_flops("fcn") == 3 * 1_070_080 - 2 * 784 * 512
+    # CNN: 5x5 convolutions over 28x28 (1 -> 32 channels) and 14x14 (32 -> 64), then 3136 -> 1024 -> 10
+    conv1, conv2 = 2 * 28 * 28 * 25 * 1 * 32, 2 * 14 * 14 * 25 * 32 * 64
+    dense = 2 * (3136 * 1024 + 1024 * 10)
+    assert results_table.forward_flops("cnn") == conv1 + conv2 + dense == 27_767_808
+    assert results_table.training_flops("cnn") == 2 * conv1 + 3 * conv2 + 3 * dense
+    epoch = 54_000 * results_table.training_flops("cnn") + 6_000 * results_table.forward_flops("cnn")
+    assert 4.5e12 < epoch < 4.7e12
+
+
+def test_steady_seconds_leave_out_the_first_epoch():
+    assert results_table.steady_seconds({"seconds_per_epoch": [9.0, 3.0, 5.0, 4.0]}) == 4.0
+    assert results_table.steady_seconds({"seconds_per_epoch": [7.0]}) == 7.0
+
+
+def test_gflops_and_share_of_peak():
+    record = {"framework": "PyTorch", "framework_version": "x", "model": "fcn", "parameters": 535_818, "epochs": 3,
+              "train_rows": 54_000, "seconds_per_epoch": [5.0, 2.0, 2.0], "total_train_seconds": 9.0,
+              "val_accuracy": 0.98, "test_accuracy": 0.98, "device": "cpu"}
+    row = dict(zip(results_table.HEADER, results_table.rows([record], peak={"gflops": 100.0})[0]))
+    gflops = results_table.epoch_flops(record) / 2.0 / 1e9
+    assert row["GFLOP/s"] == f"{gflops:.0f}" and row["% of peak"] == f"{gflops:.0f}%"

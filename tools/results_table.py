@@ -51,23 +51,62 @@ def device_kind(device: str) -> str:
     return "gpu" if device.lower().startswith(("gpu", "cuda")) else "cpu"
 
 
-def rows(records: list[dict]) -> list[list[str]]:
+def steady_seconds(record: dict) -> float:
+    """Seconds per epoch once running: the median of epochs 2 to n (the first also pays for tracing or compiling)."""
+    seconds = record["seconds_per_epoch"]
+    return statistics.median(seconds[1:] or seconds)
+
+
+# (kind, height and width of the output, kernel size, inputs, outputs) of each layer with weights
+LAYERS = {
+    "fcn": [("dense", 1, 1, 784, 512), ("dense", 1, 1, 512, 256), ("dense", 1, 1, 256, 10)],
+    "cnn": [("conv", 28, 5, 1, 32), ("conv", 14, 5, 32, 64), ("dense", 1, 1, 7 * 7 * 64, 1024), ("dense", 1, 1, 1024, 10)],
+}
+VALIDATION_ROWS = 6000
+
+
+def forward_flops(model: str) -> int:
+    """Floating-point operations of one example's forward pass: 2 per multiply-add of the weighted layers."""
+    return sum(2 * size * size * kernel * kernel * inputs * outputs for _, size, kernel, inputs, outputs in LAYERS[model])
+
+
+def training_flops(model: str) -> int:
+    """One example's forward pass, the gradient of every weight (as much again) and the gradient of every layer's
+    input but the first (as much again per layer)."""
+    first = LAYERS[model][0]
+    return 3 * forward_flops(model) - 2 * first[1] ** 2 * first[2] ** 2 * first[3] * first[4]
+
+
+def epoch_flops(record: dict) -> int:
+    return record["train_rows"] * training_flops(record["model"]) + VALIDATION_ROWS * forward_flops(record["model"])
+
+
+def load_peak(results_dir: Path = ROOT / "results") -> dict | None:
+    path = results_dir / "peak.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def rows(records: list[dict], peak: dict | None = None) -> list[list[str]]:
+    peak = peak if peak is not None else load_peak()
     return [[
         framework_label(r),
         MODELS[r["model"]],
         f"{r['parameters']:,}",
         str(r["epochs"]),
-        f"{statistics.median(r['seconds_per_epoch']):.1f}",
+        f"{r['seconds_per_epoch'][0]:.1f}",
+        f"{steady_seconds(r):.1f}",
         f"{r['total_train_seconds']:.0f}",
         f"{r['val_accuracy']:.4f}",
         f"{r['test_accuracy']:.4f}",
         device_kind(r["device"]),
+        f"{epoch_flops(r) / steady_seconds(r) / 1e9:.0f}",
+        f"{100 * epoch_flops(r) / steady_seconds(r) / 1e9 / peak['gflops']:.0f}%" if peak and device_kind(r["device"]) == "cpu" else "",
         str(lines_of_code(notebook_of(r))),
     ] for r in records]
 
 
-HEADER = ["framework (backend)", "model", "parameters", "epochs", "s / epoch (median)", "training s",
-          "val accuracy", "test accuracy", "device", "lines of code"]
+HEADER = ["framework (backend)", "model", "parameters", "epochs", "first epoch s", "s / epoch, epochs 2-n",
+          "training s", "val accuracy", "test accuracy", "device", "GFLOP/s", "% of peak", "lines of code"]
 
 
 def markdown_table(records: list[dict]) -> str:

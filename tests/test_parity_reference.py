@@ -1,0 +1,122 @@
+"""data/parity.py: the numpy reference of the two models, and the fixtures it writes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import parity
+
+
+def test_convolution_matches_a_direct_loop():
+    rng = np.random.default_rng(0)
+    images, kernel, bias = rng.normal(size=(2, 6, 7, 3)), rng.normal(size=(5, 5, 3, 4)), rng.normal(size=4)
+    padded = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)))
+    expected = np.zeros((2, 6, 7, 4))
+    for n in range(2):
+        for row in range(6):
+            for column in range(7):
+                for out in range(4):
+                    expected[n, row, column, out] = bias[out] + sum(
+                        padded[n, row + i, column + j, c] * kernel[i, j, c, out]
+                        for i in range(5) for j in range(5) for c in range(3))
+    np.testing.assert_allclose(parity.conv2d_same(images, kernel, bias), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_max_pooling_matches_a_direct_loop():
+    images = np.random.default_rng(1).normal(size=(2, 4, 6, 3))
+    expected = np.array([[[[max(images[n, 2 * r + i, 2 * c + j, k] for i in range(2) for j in range(2))
+                            for k in range(3)] for c in range(3)] for r in range(2)] for n in range(2)])
+    np.testing.assert_array_equal(parity.max_pool_2(images), expected)
+
+
+def test_cross_entropy_by_hand():
+    logits = np.array([[0.0, np.log(3.0)], [2.0, 2.0]])  # softmax [1/4, 3/4] and [1/2, 1/2]
+    labels = np.array([1, 0])
+    assert parity.mean_cross_entropy(logits, labels) == pytest.approx((-np.log(0.75) - np.log(0.5)) / 2, abs=1e-15)
+    assert parity.mean_cross_entropy(logits + 1000.0, labels) == pytest.approx((-np.log(0.75) - np.log(0.5)) / 2)
+
+
+def test_fcn_is_dense_relu_dense_relu_dense():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3, 4))
+    weights = [rng.normal(size=s) for s in [(4, 5), (5,), (5, 2), (2,), (2, 3), (3,)]]
+    hidden = np.maximum(np.maximum(x @ weights[0] + weights[1], 0) @ weights[2] + weights[3], 0)
+    np.testing.assert_allclose(parity.fcn_logits(weights, x), hidden @ weights[4] + weights[5])
+
+
+def images_and_labels(rows=4):
+    rng = np.random.default_rng(3)
+    return rng.uniform(0, 1, (rows, 784)).astype(np.float32), rng.integers(0, 10, rows)
+
+
+@pytest.mark.parametrize("model", ["fcn", "cnn"])
+def test_fixtures_are_deterministic_and_in_keras_layout(model):
+    images, labels = images_and_labels()
+    first, second = parity.fixture(model, images, labels), parity.fixture(model, images, labels)
+    assert sorted(first) == sorted(second)
+    for key in first:
+        np.testing.assert_array_equal(first[key], second[key])
+    assert [first[f"kernel_{i}"].shape for i in range(1, len(parity.SHAPES[model]) + 1)] == parity.SHAPES[model]
+    assert first["logits"].shape == (4, 10) and np.isfinite(first["loss"])
+
+
+def test_the_cnn_flattens_in_nhwc_order():
+    """The first dense kernel's row (y * 7 + x) * 64 + channel reads that pooled position and channel."""
+    images, labels = images_and_labels(1)
+    arrays = parity.fixture("cnn", images, labels)
+    weights = [arrays[f"{kind}_{i}"].astype(np.float64) for i in range(1, 5) for kind in ("kernel", "bias")]
+    hidden = parity.max_pool_2(parity.relu(parity.conv2d_same(images.reshape(-1, 28, 28, 1).astype(np.float64),
+                                                              weights[0], weights[1])))
+    hidden = parity.max_pool_2(parity.relu(parity.conv2d_same(hidden, weights[2], weights[3])))
+    flat = np.array([hidden[0, y, x, c] for y in range(7) for x in range(7) for c in range(64)])
+    dense = np.maximum(flat @ weights[4] + weights[5], 0) @ weights[6] + weights[7]
+    np.testing.assert_allclose(arrays["logits"][0], dense, rtol=1e-10)
+
+
+def write_test_csv(folder, rows=parity.ROWS):
+    images, labels = images_and_labels(rows)
+    pixels = np.round(images * 255).astype(int)
+    (folder / "mnist_test.csv").write_text("".join(
+        ",".join(map(str, [label, *row])) + "\n" for label, row in zip(labels, pixels)))
+
+
+def test_main_writes_both_fixtures_then_leaves_them_alone(tmp_path, capsys):
+    write_test_csv(tmp_path)
+    assert parity.main(["--data-dir", str(tmp_path)]) == 0
+    assert "parity-fcn.npz, parity-cnn.npz" in capsys.readouterr().out
+    stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("parity-*.npz")}
+    assert parity.main(["--data-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == ""
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("parity-*.npz")} == stamps
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist_test.csv", "parity-cnn.npz", "parity-fcn.npz"]
+
+
+def test_a_stale_fixture_is_rebuilt(tmp_path):
+    write_test_csv(tmp_path)
+    np.savez(tmp_path / "parity-fcn.npz", x=np.zeros(1))
+    parity.main(["--data-dir", str(tmp_path)])
+    with np.load(tmp_path / "parity-fcn.npz") as stored:
+        assert "kernel_1" in stored.files
+
+
+def test_a_failed_write_leaves_the_old_fixture_and_no_partial_file(tmp_path, monkeypatch):
+    write_test_csv(tmp_path)
+    old = tmp_path / "parity-fcn.npz"
+    np.savez(old, x=np.zeros(1))
+    before = old.read_bytes()
+
+    def broken_savez(stream, **arrays):
+        stream.write(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(parity.np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        parity.main(["--data-dir", str(tmp_path)])
+    assert old.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist_test.csv", "parity-fcn.npz"]
+
+
+def test_bad_test_rows_are_refused(tmp_path):
+    write_test_csv(tmp_path, rows=3)
+    with pytest.raises(ValueError, match="mnist_test.csv: the first 64 rows are not MNIST rows"):
+        parity.main(["--data-dir", str(tmp_path)])
