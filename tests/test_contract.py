@@ -1,4 +1,4 @@
-"""Every notebook keeps the structure of ../shared/NOTEBOOK_CONTRACT.md and commits clean full-run outputs."""
+"""Every notebook keeps the contract of CONTRIBUTING.md and commits clean full-run outputs."""
 from __future__ import annotations
 
 import json
@@ -54,27 +54,51 @@ def test_kernelspec_and_title(path):
     assert source(first).startswith(f"# MNIST digit classification with {kind} — ")
 
 
+STEPS = [  # the code cells of every notebook, one step each, in this order (CONTRIBUTING.md)
+    ("imports and device", lambda s: "import numpy as np" in s and "print(" in s),
+    ("parameters", lambda s: "TRAIN_LIMIT = None" in s),
+    ("this run", lambda s: "record_path = " in s and "REPOSITORY = " in s),
+    ("loading", lambda s: "mnist_train.csv" in s),
+    ("data for the framework", lambda s: "x_train, y_train = x_train[:TRAIN_LIMIT]" in s),
+    ("model", lambda s: "trainable parameters" in s),
+    ("same weights, same numbers", lambda s: 'parity-{MODEL}.npz' in s and "assert logits_gap" in s),
+    ("optimizer and evaluation", lambda s: "def evaluate(net, x, y, batch_size=1000):" in s),
+    ("epoch line", lambda s: "def log_epoch(" in s),
+    ("training", lambda s: "range(1, NUM_EPOCHS + 1)" in s or "net.fit(" in s),
+    ("learning curves", lambda s: "history[metric]" in s),
+    ("test evaluation", lambda s: "evaluate(net, x_test, y_test)" in s),
+    ("confusion matrix", lambda s: "pd.crosstab(" in s),
+    ("misclassified digits", lambda s: "wrong = " in s),
+    ("save and reload", lambda s: "reloaded" in s),
+    ("record", lambda s: "record_path.write_text" in s),
+    ("check", lambda s: "assert test_accuracy >= floor" in s),
+]
+FRAMEWORK_NAMES = re.compile(r"\b(Keras|TensorFlow|PyTorch|MXNet|Theano)\b")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
-def test_cells_come_in_the_contract_order(path):
-    steps = [
-        ("imports", lambda s: s.startswith("import ") or "\nimport " in s),
-        ("parameters", lambda s: "TRAIN_LIMIT = " in s),
-        ("loading", lambda s: "mnist_train.csv" in s),
-        ("model", lambda s: "trainable parameters" in s),
-        ("training", lambda s: "log_epoch(" in s and "def log_epoch" not in s),
-        ("plot", lambda s: "history[metric]" in s),
-        ("test evaluation", lambda s: "test_accuracy" in s and "record" not in s and "floor" not in s),
-        ("confusion matrix", lambda s: "confusion" in s),
-        ("save and reload", lambda s: "reloaded" in s),
-        ("record", lambda s: "record_path.write_text" in s),
-        ("check", lambda s: "assert test_accuracy >= floor" in s),
-    ]
-    positions = [first_index(path, predicate, name) for name, predicate in steps]
-    assert positions == sorted(positions), f"{path.name}: steps out of order: {dict(zip([s[0] for s in steps], positions))}"
-    code = code_cells(path)
-    assert "parameters" in tags(code[1]), "the second code cell must be tagged 'parameters'"
-    for name in ("DATA_DIR", "NUM_EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "SEED", "TRAIN_LIMIT"):
-        assert re.search(rf"^{name} = ", source(code[1]), re.M), f"parameter {name} missing"
+def test_code_cells_are_the_contract_steps_in_order(path):
+    code = [source(c) for c in code_cells(path)]
+    assert len(code) == len(STEPS), f"{path.name}: {len(code)} code cells, expected {len(STEPS)}"
+    wrong = [f"code cell {i}: not the {name} step" for i, ((name, is_step), cell) in enumerate(zip(STEPS, code))
+             if not is_step(cell)]
+    assert not wrong, f"{path.name}: {wrong}"
+    assert "parameters" in tags(code_cells(path)[1]), "the second code cell must be tagged 'parameters'"
+
+
+def headings(path: Path) -> list[str]:
+    return [FRAMEWORK_NAMES.sub("<framework>", line) for c in cells(path) if c["cell_type"] == "markdown"
+            for line in source(c).splitlines() if line.startswith("#")]
+
+
+@pytest.mark.parametrize("model", ["fcn", "cnn"])
+def test_notebooks_of_a_model_line_up(model):
+    """Side by side: the same headings in the same order and the same number of code cells."""
+    notebooks = [p for p in NOTEBOOKS if model_of(p) == model]
+    reference = notebooks[0]
+    for path in notebooks[1:]:
+        assert headings(path) == headings(reference), f"{path.relative_to(ROOT)}: headings differ from {reference.relative_to(ROOT)}"
+        assert len(code_cells(path)) == len(code_cells(reference))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
@@ -117,3 +141,11 @@ def test_committed_record_is_the_full_run_shown(path):
     assert record["test_accuracy"] >= FLOOR[model]
     shown = "".join(stdout(c) for c in code_cells(path))
     assert f'"test_accuracy": {record["test_accuracy"]}' in shown, "the record differs from the notebook's output"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_committed_parity_cell_shows_its_largest_differences(path):
+    parity = [c for c in code_cells(path) if "parity-{MODEL}.npz" in source(c)][0]
+    found = re.search(r"largest differences from the numpy reference: logits (\S+), loss (\S+)$", stdout(parity).strip())
+    assert found, f"{path.name}: the parity cell's output is missing"
+    assert float(found.group(1)) <= 1e-4 and float(found.group(2)) <= 1e-5
