@@ -135,7 +135,7 @@ def test_committed_record_is_the_full_run_shown(path):
     model = model_of(path)
     assert record["smoke"] is False
     assert record["model"] == model and record["parameters"] == PARAMETERS[model]
-    assert record["epochs"] == EPOCHS[model] and record["train_rows"] == 54000
+    assert record["seed"] == 42 and record["epochs"] == EPOCHS[model] and record["train_rows"] == 54000
     assert len(record["seconds_per_epoch"]) == EPOCHS[model]
     assert record["total_train_seconds"] == pytest.approx(sum(record["seconds_per_epoch"]), abs=0.05)
     assert record["test_accuracy"] >= FLOOR[model]

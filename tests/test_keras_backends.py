@@ -38,4 +38,4 @@ def test_full_run_records_exist_for_every_backend(backend, model):
     record = json.loads((ROOT / "results" / f"keras-{backend}-{model}.json").read_text())
     assert record["backend"] == backend and record["smoke"] is False
     assert record["parameters"] == PARAMETERS[model] and record["epochs"] == EPOCHS[model]
-    assert record["train_rows"] == 54000 and record["test_accuracy"] >= FLOOR[model]
+    assert record["seed"] == 42 and record["train_rows"] == 54000 and record["test_accuracy"] >= FLOOR[model]

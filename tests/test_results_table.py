@@ -59,3 +59,34 @@ def test_gflops_and_share_of_peak():
     row = dict(zip(results_table.HEADER, results_table.rows([record], peak={"gflops": 100.0})[0]))
     gflops = results_table.epoch_flops(record) / 2.0 / 1e9
     assert row["GFLOP/s"] == f"{gflops:.0f}" and row["% of peak"] == f"{gflops:.0f}%"
+
+
+def record(framework, model="fcn", backend=None):
+    r = {"framework": framework, "framework_version": "1", "model": model, "parameters": 1, "epochs": 2,
+         "train_rows": 54_000, "seconds_per_epoch": [3.0, 2.0], "total_train_seconds": 5.0, "val_accuracy": 0.98,
+         "test_accuracy": 0.98, "device": "cpu"}
+    return r | ({"backend": backend, "backend_version": "2"} if backend else {})
+
+
+def test_record_names_follow_results():
+    assert results_table.record_name(record("PyTorch")) == "pytorch-fcn.json"
+    assert results_table.record_name(record("Keras", "cnn", "tensorflow")) == "keras-cnn.json"
+    assert results_table.record_name(record("Keras", "fcn", "jax")) == "keras-jax-fcn.json"
+
+
+def test_mean_and_sample_sd_over_seeds():
+    assert results_table.over_seeds([0.98, 0.982, 0.984]) == "0.9820 ± 0.0020 (3)"
+    assert results_table.over_seeds([0.98]) == results_table.over_seeds(None) == ""
+
+
+def test_the_seed_sentence_says_what_the_anova_says():
+    records = [record("PyTorch"), record("MXNet"), record("Theano", "cnn")]
+    same = {"pytorch-fcn.json": [0.980, 0.982, 0.984], "mxnet-fcn.json": [0.981, 0.983, 0.985]}
+    apart = {"pytorch-fcn.json": [0.980, 0.981, 0.980], "mxnet-fcn.json": [0.990, 0.991, 0.990]}
+    sentence = results_table.seed_test("fcn", records, same)
+    assert "the 2 configurations (3 seeds each) do not differ by more than their seeds do" in sentence
+    assert "F = 0.37, p = 0.57" in sentence  # means 0.982, 0.983: F = 1.5e-6 / (1.6e-5 / 4) = 0.375, printed 0.37
+    assert "(3 seeds each) differ by more than their seeds do" in results_table.seed_test("fcn", records, apart)
+    assert results_table.seed_test("cnn", records, same) == ""  # one configuration has no seeds, one is missing
+    table = results_table.markdown_table(records[:2], seeds=same)
+    assert table.endswith("\n\n" + sentence) and "| 0.9820 ± 0.0020 (3) |" in table

@@ -1,4 +1,6 @@
 """tools/seed_study.py: a notebook re-run under another seed, its record kept out of the repository."""
+import json
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
@@ -40,6 +42,126 @@ def test_runs_report_the_recorded_accuracy_and_leave_the_repository_alone(tmp_pa
     monkeypatch.setenv("POLYDLOT_SMOKE", smoke)
     path = fake_notebook(tmp_path)
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    assert seed_study.run(path, 73) == (0.73, True)
-    assert seed_study.run(path, 21) == (0.21, False)  # below the bar: the notebook fails, the record is read
+    assert seed_study.run(path, 73) == ({"test_accuracy": 0.73}, True)
+    assert seed_study.run(path, 21) == ({"test_accuracy": 0.21}, False)  # below the bar: it fails, the record is read
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_the_copy_finds_the_parity_fixtures_and_a_failure_is_named(tmp_path, monkeypatch):
+    fixture = tmp_path / "parity-fcn.npz"
+    fixture.write_bytes(b"weights")
+    monkeypatch.setattr(seed_study, "DATA_DIR", tmp_path)
+    path = fake_notebook(tmp_path)
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.insert(2, new_code_cell("from pathlib import Path\n"
+                                           "assert Path('../data/parity-fcn.npz').read_bytes() == b'weights', 'no fixture'"))
+    nbformat.write(notebook, path)
+    assert seed_study.run(path, 73) == ({"test_accuracy": 0.73}, True)
+    notebook.cells.insert(2, new_code_cell("raise ValueError('no data here')"))
+    nbformat.write(notebook, path)
+    with pytest.raises(RuntimeError, match="wrote 0 records, expected 1. ValueError: no data here"):
+        seed_study.run(path, 73)
+
+
+def test_record_names_are_those_of_results():
+    assert seed_study.record_name("pytorch/01-mnist-fcn.ipynb", None) == "pytorch-fcn.json"
+    assert seed_study.record_name("keras/02-mnist-cnn.ipynb", "tensorflow") == "keras-cnn.json"
+    assert seed_study.record_name("keras/01-mnist-fcn.ipynb", "jax") == "keras-jax-fcn.json"
+
+
+def test_the_study_covers_seven_fcn_and_five_cnn_configurations():
+    names = [seed_study.record_name(notebook, backend) for notebook, backend, _ in seed_study.STUDY]
+    assert len(set(names)) == 12
+    assert sorted(len(seeds) for *_, seeds in seed_study.STUDY) == [3] * 5 + [5] * 7
+    assert all(len(seeds) == 5 for notebook, _, seeds in seed_study.STUDY if "fcn" in notebook)
+    assert all(seeds[0] == 42 for *_, seeds in seed_study.STUDY)
+
+
+def fake_training(calls, fail_at=None):
+    def train(path, seed, env):
+        calls.append((path.name, seed, env.get("KERAS_BACKEND"), env.get("POLYDLOT_SMOKE")))
+        if seed == fail_at:
+            raise KeyboardInterrupt  # the study is stopped in the middle of a run
+        return {"framework": "Keras", "backend": env.get("KERAS_BACKEND"), "model": "fcn", "epochs": 3,
+                "train_rows": 54000, "seconds_per_epoch": [9.0, 2.0, 4.0], "test_accuracy": seed / 100}, True
+    return train
+
+
+def committed_record(root, name, accuracy):
+    (root / "results").mkdir(exist_ok=True)
+    (root / "results" / name).write_text(json.dumps({
+        "framework": "Keras", "model": "fcn", "epochs": 3, "train_rows": 54000,
+        "seconds_per_epoch": [8.0, 1.0, 2.0, 9.0], "test_accuracy": accuracy, "smoke": False}))
+
+
+def test_a_stopped_study_goes_on_where_it_stopped(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLYDLOT_SMOKE", "1")  # a study always trains fully
+    committed_record(tmp_path, "keras-jax-fcn.json", 0.98)
+    tmp_path = tmp_path / "seeds"
+    calls = []
+    with pytest.raises(KeyboardInterrupt):
+        seed_study.study("keras/01-mnist-fcn.ipynb", "jax", [42, 1, 2], tmp_path, tmp_path.parent, fake_training(calls, 2))
+    assert [p.name for p in tmp_path.iterdir()] == ["keras-jax-fcn.json"]  # nothing half-written
+    summary = seed_study.study("keras/01-mnist-fcn.ipynb", "jax", [42, 1, 2], tmp_path, tmp_path.parent,
+                               fake_training(calls))
+    assert calls == [("01-mnist-fcn.ipynb", seed, "jax", None) for seed in (1, 2, 2)]  # 42: the committed run
+    assert [(r["seed"], r["test_accuracy"], r["steady_seconds_per_epoch"]) for r in summary["runs"]] == [
+        (42, 0.98, 2.0), (1, 0.01, 3.0), (2, 0.02, 3.0)]
+    assert json.loads((tmp_path / "keras-jax-fcn.json").read_text()) == summary
+    assert seed_study.study("keras/01-mnist-fcn.ipynb", "jax", [42, 1, 2], tmp_path, tmp_path.parent,
+                            fake_training(calls)) == summary
+    assert len(calls) == 3  # every seed done: nothing trains again
+
+
+def test_a_run_that_fails_is_not_recorded(tmp_path):
+    def failing(path, seed, env):
+        return {"test_accuracy": 0.1, "seconds_per_epoch": [1.0]}, False
+    with pytest.raises(RuntimeError, match="did not run to its end"):
+        seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [1], tmp_path, tmp_path, failing)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_run_that_recorded_another_seed_is_refused(tmp_path):
+    def other_seed(path, seed, env):
+        return {"test_accuracy": 0.98, "seconds_per_epoch": [1.0], "seed": 42}, True
+    with pytest.raises(RuntimeError, match="recorded SEED = 42"):
+        seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [1], tmp_path, tmp_path, other_seed)
+
+
+def test_seed_42_needs_the_committed_run(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run `make run` first"):
+        seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [42], tmp_path / "seeds", tmp_path, fake_training([]))
+    committed_record(tmp_path, "pytorch-fcn.json", 0.97)
+    (tmp_path / "results" / "pytorch-fcn.json").write_text(
+        (tmp_path / "results" / "pytorch-fcn.json").read_text().replace('"smoke": false', '"smoke": true'))
+    with pytest.raises(RuntimeError, match="did not run to its end"):
+        seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [42], tmp_path / "seeds", tmp_path, fake_training([]))
+
+
+def test_seed_42_is_read_again_and_nothing_trains_without_train_missing(tmp_path):
+    committed_record(tmp_path, "pytorch-fcn.json", 0.97)
+    calls = []
+    seeds_dir = tmp_path / "seeds"
+    seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [42, 1], seeds_dir, tmp_path, fake_training(calls))
+    committed_record(tmp_path, "pytorch-fcn.json", 0.99)  # make run again
+    summary = seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [42, 1, 2], seeds_dir, tmp_path,
+                               fake_training(calls), train_missing=False)
+    assert [(r["seed"], r["test_accuracy"]) for r in summary["runs"]] == [(42, 0.99), (1, 0.01)]
+    assert len(calls) == 1 and json.loads((seeds_dir / "pytorch-fcn.json").read_text()) == summary
+
+
+@pytest.mark.parametrize("notebook, backend, seeds", seed_study.STUDY,
+                         ids=[seed_study.record_name(n, b) for n, b, _ in seed_study.STUDY])
+def test_the_committed_seed_records(notebook, backend, seeds):
+    """`make seeds`' records: every seed of the study, each a full training, seed 42 the committed full run."""
+    path = seed_study.SEEDS_DIR / seed_study.record_name(notebook, backend)
+    assert path.is_file(), f"{path.name}: no seed record; run `make seeds`"
+    summary = json.loads(path.read_text())
+    committed = json.loads((seed_study.ROOT / "results" / path.name).read_text())
+    assert summary["notebook"] == notebook and summary["model"] == committed["model"]
+    assert summary.get("backend", "tensorflow") == (backend or "tensorflow") == committed.get("backend", "tensorflow")
+    assert [r["seed"] for r in summary["runs"]] == seeds
+    assert all(len(r["seconds_per_epoch"]) == summary["epochs"] == committed["epochs"] for r in summary["runs"])
+    assert summary["train_rows"] == committed["train_rows"] == 54_000
+    assert summary["runs"][0]["test_accuracy"] == committed["test_accuracy"], "seed 42 is stale: run `make seeds`"
+    assert summary["runs"][0]["seconds_per_epoch"] == committed["seconds_per_epoch"]

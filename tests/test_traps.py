@@ -49,3 +49,10 @@ def test_the_contract_run_repeats_the_pytorch_notebook():
     record = json.loads(RECORD.read_text())
     pytorch = json.loads((ROOT / "results" / "pytorch-fcn.json").read_text())
     assert record["contract"]["fcn"] == pytorch["test_accuracy"]
+
+
+def test_the_seed_spread_is_that_of_make_seeds():
+    record = json.loads(RECORD.read_text())
+    runs = json.loads((ROOT / "results" / "seeds" / "pytorch-fcn.json").read_text())["runs"]
+    accuracies = [run["test_accuracy"] for run in runs]
+    assert record["seed_spread"] == round(max(accuracies) - min(accuracies), 4)

@@ -1,8 +1,9 @@
 """The side-by-side table of every results record, for compare.ipynb and the README.
 
 Usage: python tools/results_table.py [--check]
-  rewrites the table in README.md between the two marker comments from results/*.json;
-  with --check, only says whether README.md is up to date (exit status 1 if not).
+  rewrites the table in README.md between the two marker comments from results/*.json and, where
+  `make seeds` wrote them, the seed records of results/seeds/; with --check, only says whether README.md
+  is up to date (exit status 1 if not).
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import json
 import statistics
 import sys
 from pathlib import Path
+
+from scipy import stats
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
@@ -25,6 +28,41 @@ def load_records(results_dir: Path = ROOT / "results") -> list[dict]:
     backends = ["tensorflow", "jax", "torch"]
     return sorted(records, key=lambda r: (list(MODELS).index(r["model"]), ORDER.index(r["framework"]),
                                           backends.index(r.get("backend", "tensorflow"))))
+
+
+def record_name(record: dict) -> str:
+    """The file name of a record in results/ and in results/seeds/: <framework>[-<backend>]-<model>.json."""
+    backend = record.get("backend", "tensorflow")
+    framework = record["framework"].lower() + (f"-{backend}" if backend != "tensorflow" else "")
+    return f"{framework}-{record['model']}.json"
+
+
+def load_seeds(seeds_dir: Path = ROOT / "results" / "seeds") -> dict[str, list[float]]:
+    """Each configuration's test accuracies over seeds, by record name, from `make seeds`' records."""
+    return {path.name: [run["test_accuracy"] for run in json.loads(path.read_text())["runs"]]
+            for path in sorted(seeds_dir.glob("*.json"))}
+
+
+def over_seeds(accuracies: list[float] | None) -> str:
+    """'mean ± sd (n seeds)' of the test accuracy, sd with n - 1; blank without at least two seeds."""
+    if not accuracies or len(accuracies) < 2:
+        return ""
+    return f"{statistics.mean(accuracies):.4f} ± {statistics.stdev(accuracies):.4f} ({len(accuracies)})"
+
+
+def seed_test(model: str, records: list[dict], seeds: dict[str, list[float]]) -> str:
+    """One sentence: do the configurations of `model` differ by more than their seeds do (one-way ANOVA)?"""
+    groups = {framework_label(r): seeds[record_name(r)] for r in records
+              if r["model"] == model and len(seeds.get(record_name(r), [])) >= 2}
+    if len(groups) < 2:
+        return ""
+    f, p = stats.f_oneway(*groups.values())
+    verdict = ("differ by more than their seeds do" if p < 0.05 else
+               "do not differ by more than their seeds do")
+    counts = sorted({len(g) for g in groups.values()})
+    return (f"{MODELS[model].capitalize()} network: the {len(groups)} configurations "
+            f"({' or '.join(map(str, counts))} seeds each) {verdict}: one-way ANOVA of the test accuracies "
+            f"(scipy.stats.f_oneway), F = {f:.2f}, p = {p:.2g}.")
 
 
 def notebook_of(record: dict) -> Path:
@@ -86,8 +124,9 @@ def load_peak(results_dir: Path = ROOT / "results") -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def rows(records: list[dict], peak: dict | None = None) -> list[list[str]]:
+def rows(records: list[dict], peak: dict | None = None, seeds: dict[str, list[float]] | None = None) -> list[list[str]]:
     peak = peak if peak is not None else load_peak()
+    seeds = seeds if seeds is not None else load_seeds()
     return [[
         framework_label(r),
         MODELS[r["model"]],
@@ -98,6 +137,7 @@ def rows(records: list[dict], peak: dict | None = None) -> list[list[str]]:
         f"{r['total_train_seconds']:.0f}",
         f"{r['val_accuracy']:.4f}",
         f"{r['test_accuracy']:.4f}",
+        over_seeds(seeds.get(record_name(r))),
         device_kind(r["device"]),
         f"{epoch_flops(r) / steady_seconds(r) / 1e9:.0f}",
         f"{100 * epoch_flops(r) / steady_seconds(r) / 1e9 / peak['gflops']:.0f}%" if peak and device_kind(r["device"]) == "cpu" else "",
@@ -106,13 +146,16 @@ def rows(records: list[dict], peak: dict | None = None) -> list[list[str]]:
 
 
 HEADER = ["framework (backend)", "model", "parameters", "epochs", "first epoch s", "s / epoch, epochs 2-n",
-          "training s", "val accuracy", "test accuracy", "device", "GFLOP/s", "% of peak", "lines of code"]
+          "training s", "val accuracy", "test accuracy", "test accuracy over seeds, mean ± sd (n)", "device", "GFLOP/s", "% of peak", "lines of code"]
 
 
-def markdown_table(records: list[dict]) -> str:
+def markdown_table(records: list[dict], seeds: dict[str, list[float]] | None = None) -> str:
+    """The table, then a sentence per model on the seed study where `make seeds` has run."""
+    seeds = seeds if seeds is not None else load_seeds()
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows(records)]
-    return "\n".join(lines)
+    lines += ["| " + " | ".join(row) + " |" for row in rows(records, seeds=seeds)]
+    sentences = [sentence for model in MODELS if (sentence := seed_test(model, records, seeds))]
+    return "\n".join(lines) + "".join(f"\n\n{sentence}" for sentence in sentences)
 
 
 def with_table(readme: str, table: str) -> str:

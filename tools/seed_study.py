@@ -1,6 +1,16 @@
-"""Train one notebook again under other seeds, to see how far its test accuracy moves from seed to seed.
+"""Train notebooks again under other seeds, to see how far their test accuracy moves from seed to seed.
 
 Usage: python tools/seed_study.py NOTEBOOK SEED [SEED ...]
+       python tools/seed_study.py --all        (what `make seeds` runs)
+       python tools/seed_study.py --committed  (what `make run` runs: seed 42 read again, nothing trained)
+
+--all trains the fully connected network of every framework, Keras on each of its three backends, under
+the seeds in FCN_SEEDS, and the convolutional network of every framework (Keras on TensorFlow) under
+CNN_SEEDS, and keeps a record per configuration in results/seeds/<framework>[-<backend>]-<model>.json:
+each seed's test accuracy and seconds per epoch. Seed 42 is the contract's: its run is the full run of
+`make run`, read again from results/ every time (run `make run` first; --committed does only that, for
+the records that exist), and only the other seeds are trained. The record is rewritten after every seed, so
+a study that was stopped goes on where it stopped: a seed already in the record is not trained again.
 
 Each seed is set the way papermill sets a parameter: a cell `SEED = n` right after the cell tagged
 `parameters`. The notebook runs as a copy in a temporary folder laid out like the repository, so its
@@ -8,7 +18,7 @@ record and saved model land there and never over results/ or models/; the CSVs a
 MNIST_DATA_DIR). Such a run is not a full run of the contract (its data folder is not the copy's own), so
 the notebook checks no accuracy floor; the test accuracy is read from the record the run wrote. The
 environment decides the rest: POLYDLOT_SMOKE=1 gives smoke runs, KERAS_BACKEND picks the Keras backend.
-Runs one after the other; nothing is committed or kept.
+Runs one after the other. Without --all or --committed nothing is kept.
 """
 from __future__ import annotations
 
@@ -18,14 +28,26 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell
 
+from results_table import steady_seconds
 from run_notebooks import execute
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+SEEDS_DIR = ROOT / "results" / "seeds"
+CONTRACT_SEED = 42  # its run is the committed full run in results/
+FCN_SEEDS = [CONTRACT_SEED, 1, 2, 3, 4]
+CNN_SEEDS = [CONTRACT_SEED, 1, 2]
+# (notebook, Keras backend or None, seeds) of every configuration --all trains, in the order it trains them
+STUDY = [(f"{framework}/01-mnist-fcn.ipynb", None, FCN_SEEDS) for framework in ("tensorflow", "pytorch", "mxnet", "theano")]
+STUDY += [("keras/01-mnist-fcn.ipynb", backend, FCN_SEEDS) for backend in ("tensorflow", "jax", "torch")]
+STUDY += [(f"{framework}/02-mnist-cnn.ipynb", "tensorflow" if framework == "keras" else None, CNN_SEEDS)
+          for framework in ("tensorflow", "pytorch", "mxnet", "theano", "keras")]
 
 
 def with_seed(notebook: nbformat.NotebookNode, seed: int) -> nbformat.NotebookNode:
@@ -36,33 +58,93 @@ def with_seed(notebook: nbformat.NotebookNode, seed: int) -> nbformat.NotebookNo
     return notebook
 
 
-def run(path: Path, seed: int) -> tuple[float, bool]:
-    """Test accuracy of one run with SEED = seed, and whether the notebook ran to its end."""
+def run(path: Path, seed: int, env: dict[str, str] | None = None) -> tuple[dict, bool]:
+    """The record of one run with SEED = seed, and whether the notebook ran to its end. `env` (default: this
+    process's environment) is the kernel's environment."""
     notebook = with_seed(nbformat.read(path, as_version=4), seed)
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary, path.resolve().parent.name)
         folder.mkdir()
-        env = {"MNIST_DATA_DIR": str(DATA_DIR), **os.environ, "TMPDIR": temporary}  # TMPDIR: where the record goes
+        Path(temporary, "data").mkdir()
+        for fixture in DATA_DIR.glob("parity-*.npz"):  # the "same weights, same numbers" cell reads ../data
+            Path(temporary, "data", fixture.name).symlink_to(fixture)
+        env = {"MNIST_DATA_DIR": str(DATA_DIR), **(os.environ if env is None else env),
+               "TMPDIR": temporary}  # TMPDIR: where the record goes
+        failure = ""
         try:
             execute(notebook, folder, env)
-            completed = True
-        except CellExecutionError:
-            completed = False
+        except CellExecutionError as error:
+            failure = f"{error.ename}: {error.evalue}"
         records = sorted(Path(temporary).glob("results/*.json")) + sorted(
             Path(temporary).glob("polydlot-results/*.json"))
         if len(records) != 1:
-            raise RuntimeError(f"{path} with SEED = {seed} wrote {len(records)} records, expected 1")
-        return json.loads(records[0].read_text())["test_accuracy"], completed
+            raise RuntimeError(f"{path} with SEED = {seed} wrote {len(records)} records, expected 1. {failure}")
+        completed = not failure
+        return json.loads(records[0].read_text()), completed
+
+
+def record_name(notebook: str, backend: str | None) -> str:
+    """results/seeds' file name of a configuration: the name of its record in results/."""
+    framework, model = notebook.split("/")[0], notebook.split("-")[-1].removesuffix(".ipynb")
+    return f"{framework}-{backend}-{model}.json" if backend not in (None, "tensorflow") else f"{framework}-{model}.json"
+
+
+def study(notebook: str, backend: str | None, seeds: list[int], seeds_dir: Path = SEEDS_DIR, root: Path = ROOT,
+          train: Callable[..., tuple[dict, bool]] = run, train_missing: bool = True) -> dict:
+    """Bring the record of `notebook` in `seeds_dir` up to date: seed 42 read again from results/ (make run's
+    full run) and, with `train_missing`, every other seed it lacks trained, the record rewritten after each."""
+    path = seeds_dir / record_name(notebook, backend)
+    summary = json.loads(path.read_text()) if path.is_file() else {"notebook": notebook, "runs": []}
+    runs = {r["seed"]: r for r in summary["runs"]}
+    env = {key: value for key, value in os.environ.items() if key not in ("POLYDLOT_SMOKE", "KERAS_BACKEND")}
+    if backend:
+        env["KERAS_BACKEND"] = backend
+    for seed in seeds:
+        if seed == CONTRACT_SEED:
+            committed = root / "results" / path.name
+            if not committed.is_file():
+                raise FileNotFoundError(f"{committed}: no record of the full run with SEED = {seed}; run `make run` first")
+            record, completed = json.loads(committed.read_text()), True
+        elif seed in runs or not train_missing:
+            continue
+        else:
+            record, completed = train(root / notebook, seed, env)
+        if not completed or record.get("smoke"):
+            raise RuntimeError(f"{notebook} with SEED = {seed} did not run to its end as a full training")
+        if record.get("seed", seed) != seed:
+            raise RuntimeError(f"{notebook}: the run for SEED = {seed} recorded SEED = {record['seed']}")
+        run_summary = {"seed": seed, "test_accuracy": record["test_accuracy"],
+                       "steady_seconds_per_epoch": round(steady_seconds(record), 2),
+                       "seconds_per_epoch": record["seconds_per_epoch"]}
+        if runs.get(seed) == run_summary:
+            continue  # seed 42 as it was
+        runs[seed] = run_summary
+        summary.update({key: record[key] for key in ("framework", "framework_version", "backend", "backend_version",
+                                                      "model", "device", "epochs", "train_rows") if key in record})
+        summary["runs"] = sorted(runs.values(), key=lambda r: seeds.index(r["seed"]) if r["seed"] in seeds else len(seeds))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".json.partial")
+        partial.write_text(json.dumps(summary, indent=2) + "\n")
+        partial.replace(path)  # a stopped study never leaves a half-written record
+        print(f"{path.relative_to(root) if path.is_relative_to(root) else path} SEED={seed}: test accuracy "
+              f"{record['test_accuracy']:.4f}, {steady_seconds(record):.1f} s per epoch", flush=True)
+    return summary
 
 
 def main(argv: list[str]) -> int:
+    if argv in (["--all"], ["--committed"]):
+        for notebook, backend, seeds in STUDY:
+            if argv == ["--all"] or (SEEDS_DIR / record_name(notebook, backend)).is_file():
+                study(notebook, backend, seeds, train_missing=argv == ["--all"])
+        return 0
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
     path, seeds = Path(argv[0]), [int(seed) for seed in argv[1:]]
     accuracies = []
     for seed in seeds:
-        accuracy, completed = run(path, seed)
+        record, completed = run(path, seed)
+        accuracy = record["test_accuracy"]
         accuracies.append(accuracy)
         print(f"{path} SEED={seed}: test accuracy {accuracy:.4f}" + ("" if completed else " (the notebook failed)"),
               flush=True)
