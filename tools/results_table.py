@@ -95,24 +95,24 @@ def steady_seconds(record: dict) -> float:
     return statistics.median(seconds[1:] or seconds)
 
 
-# (kind, height and width of the output, kernel size, inputs, outputs) of each layer with weights
+# (height and width of the output, kernel size, inputs, outputs) of each layer with weights
 LAYERS = {
-    "fcn": [("dense", 1, 1, 784, 512), ("dense", 1, 1, 512, 256), ("dense", 1, 1, 256, 10)],
-    "cnn": [("conv", 28, 5, 1, 32), ("conv", 14, 5, 32, 64), ("dense", 1, 1, 7 * 7 * 64, 1024), ("dense", 1, 1, 1024, 10)],
+    "fcn": [(1, 1, 784, 512), (1, 1, 512, 256), (1, 1, 256, 10)],
+    "cnn": [(28, 5, 1, 32), (14, 5, 32, 64), (1, 1, 7 * 7 * 64, 1024), (1, 1, 1024, 10)],
 }
 VALIDATION_ROWS = 6000
 
 
 def forward_flops(model: str) -> int:
     """Floating-point operations of one example's forward pass: 2 per multiply-add of the weighted layers."""
-    return sum(2 * size * size * kernel * kernel * inputs * outputs for _, size, kernel, inputs, outputs in LAYERS[model])
+    return sum(2 * size * size * kernel * kernel * inputs * outputs for size, kernel, inputs, outputs in LAYERS[model])
 
 
 def training_flops(model: str) -> int:
     """One example's forward pass, the gradient of every weight (as much again) and the gradient of every layer's
     input but the first (as much again per layer)."""
-    first = LAYERS[model][0]
-    return 3 * forward_flops(model) - 2 * first[1] ** 2 * first[2] ** 2 * first[3] * first[4]
+    size, kernel, inputs, outputs = LAYERS[model][0]
+    return 3 * forward_flops(model) - 2 * size ** 2 * kernel ** 2 * inputs * outputs
 
 
 def epoch_flops(record: dict) -> int:

@@ -34,6 +34,7 @@ import nbformat
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell
 
+import results_table
 from results_table import steady_seconds
 from run_notebooks import execute
 
@@ -86,7 +87,7 @@ def run(path: Path, seed: int, env: dict[str, str] | None = None) -> tuple[dict,
 def record_name(notebook: str, backend: str | None) -> str:
     """results/seeds' file name of a configuration: the name of its record in results/."""
     framework, model = notebook.split("/")[0], notebook.split("-")[-1].removesuffix(".ipynb")
-    return f"{framework}-{backend}-{model}.json" if backend not in (None, "tensorflow") else f"{framework}-{model}.json"
+    return results_table.record_name({"framework": framework, "backend": backend or "tensorflow", "model": model})
 
 
 def study(notebook: str, backend: str | None, seeds: list[int], seeds_dir: Path = SEEDS_DIR, root: Path = ROOT,
