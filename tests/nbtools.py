@@ -14,7 +14,7 @@ FLOOR = {"fcn": 0.978, "cnn": 0.988}  # a full run's test accuracy reaches at le
 
 
 def cells(path: Path) -> list[dict]:
-    return json.loads(path.read_text())["cells"]
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
 
 
 def source(cell: dict) -> str:
@@ -39,7 +39,9 @@ def model_of(path: Path) -> str:
     return "fcn" if "-fcn" in path.name else "cnn"
 
 
-MACHINE_PATH = re.compile(r"(/root/|/home/|/tmp/|/Users/|/work/|[A-Z]:\\\\)")
+# Absolute paths of a machine: home folders (Linux, macOS, Windows), temporary folders, install prefixes
+MACHINE_PATH = re.compile(r"(/root/|/home/|/tmp/|/Users/|/work/|/opt/|/srv/|/var/folders/|/private/var/"
+                          r"|[A-Za-z]:\\\\|[A-Za-z]:\\(Users|Windows|Program)|[A-Za-z]:/Users/)")
 MAX_IMAGE_BYTES = 60_000
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from nbtools import (EPOCHS, FLOOR, NOTEBOOKS, PARAMETERS, ROOT, assert_clean_outputs, cells, model_of, output_text,
-                     source)
+from nbtools import (EPOCHS, FLOOR, MACHINE_PATH, NOTEBOOKS, PARAMETERS, ROOT, assert_clean_outputs, cells, model_of,
+                     output_text, source)
 
 ids = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
 EPOCH_LINE = re.compile(r"^Epoch (\d+)/(\d+): loss=\d\.\d{4} accuracy=\d\.\d{4} val_loss=\d\.\d{4} "
@@ -46,7 +46,7 @@ def test_every_framework_folder_has_both_notebooks_and_a_readme():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_kernelspec_and_title(path):
-    notebook = json.loads(path.read_text())
+    notebook = json.loads(path.read_text(encoding="utf-8"))
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
     first = notebook["cells"][0]
     kind = {"fcn": "a fully connected network", "cnn": "a convolutional network"}[model_of(path)]
@@ -131,7 +131,7 @@ def test_committed_outputs_are_a_clean_full_run(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_committed_record_is_the_full_run_shown(path):
-    record = json.loads(record_path(path).read_text())
+    record = json.loads(record_path(path).read_text(encoding="utf-8"))
     model = model_of(path)
     assert record["smoke"] is False
     assert record["model"] == model and record["parameters"] == PARAMETERS[model]
@@ -149,3 +149,16 @@ def test_committed_parity_cell_shows_its_largest_differences(path):
     found = re.search(r"largest differences from the numpy reference: logits (\S+), loss (\S+)$", stdout(parity).strip())
     assert found, f"{path.name}: the parity cell's output is missing"
     assert float(found.group(1)) <= 1e-4 and float(found.group(2)) <= 1e-5
+
+
+@pytest.mark.parametrize("text", ["C:\\Users\\ann\\polydlot", "C:\\\\Users\\\\ann", "c:/Users/ann", "/opt/conda/lib",
+                                  "/srv/polydlot/data", "/var/folders/xy/T/polydlot-results", "/home/ann/polydlot",
+                                  "/Users/ann/polydlot", "/tmp/polydlot-results", "/root/polydlot"])
+def test_a_machine_path_in_an_output_is_recognised(text):
+    assert MACHINE_PATH.search(f"wrote {text}/pytorch-fcn.json")
+
+
+@pytest.mark.parametrize("text", ["wrote results/pytorch-fcn.json", "saved pytorch-fcn.pt in models/",
+                                  "loss=0.0712 accuracy=0.9781", "train (54000, 784)"])
+def test_relative_paths_and_numbers_are_not_machine_paths(text):
+    assert not MACHINE_PATH.search(text)

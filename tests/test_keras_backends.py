@@ -21,12 +21,12 @@ SMOKE_RESULTS = Path(tempfile.gettempdir(), "polydlot-results")
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_keras_notebooks_run_on_backend(backend):
     started = time.time()
-    env = {**os.environ, "KERAS_BACKEND": backend, "POLYDLOT_SMOKE": "1"}
+    env = {**os.environ, "POLYDLOT_TEST_KERAS_BACKEND": backend}  # conftest.py sets KERAS_BACKEND from it
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, KERAS_NOTEBOOKS)],
                           cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     for model in ("fcn", "cnn"):
-        record = json.loads((SMOKE_RESULTS / f"keras-{backend}-{model}.json").read_text())
+        record = json.loads((SMOKE_RESULTS / f"keras-{backend}-{model}.json").read_text(encoding="utf-8"))
         assert record["backend"] == backend and record["smoke"] is True
         assert (SMOKE_RESULTS / f"keras-{backend}-{model}.json").stat().st_mtime >= started
 
@@ -35,7 +35,7 @@ def test_keras_notebooks_run_on_backend(backend):
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 @pytest.mark.parametrize("model", ["fcn", "cnn"])
 def test_full_run_records_exist_for_every_backend(backend, model):
-    record = json.loads((ROOT / "results" / f"keras-{backend}-{model}.json").read_text())
+    record = json.loads((ROOT / "results" / f"keras-{backend}-{model}.json").read_text(encoding="utf-8"))
     assert record["backend"] == backend and record["smoke"] is False
     assert record["parameters"] == PARAMETERS[model] and record["epochs"] == EPOCHS[model]
     assert record["seed"] == 42 and record["train_rows"] == 54000 and record["test_accuracy"] >= FLOOR[model]

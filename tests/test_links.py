@@ -16,7 +16,7 @@ DOCUMENTS = sorted({ROOT / "README.md", *ROOT.glob("*.md"), *ROOT.glob("*/README
 def markdown_of(path: Path) -> str:
     if path.suffix == ".ipynb":
         return "\n".join(source(c) for c in cells(path) if c["cell_type"] == "markdown")
-    return path.read_text()
+    return path.read_text(encoding="utf-8")
 
 
 def relative_links(text: str) -> list[str]:
@@ -41,10 +41,10 @@ def dead_links(document: Path, root: Path = ROOT) -> list[str]:
 
 def test_a_dead_link_and_a_link_out_of_the_repository_are_found(tmp_path):
     (tmp_path / "repo" / "docs").mkdir(parents=True)
-    (tmp_path / "outside.md").write_text("")
-    (tmp_path / "repo" / "docs" / "here.md").write_text("")
+    (tmp_path / "outside.md").write_text("", encoding="utf-8")
+    (tmp_path / "repo" / "docs" / "here.md").write_text("", encoding="utf-8")
     document = tmp_path / "repo" / "README.md"
-    document.write_text("[ok](docs/here.md) [ok too](docs/) [gone](docs/gone.md) [out](../outside.md)")
+    document.write_text("[ok](docs/here.md) [ok too](docs/) [gone](docs/gone.md) [out](../outside.md)", encoding="utf-8")
     assert dead_links(document, tmp_path / "repo") == ["docs/gone.md", "../outside.md"]
 
 
@@ -52,3 +52,23 @@ def test_a_dead_link_and_a_link_out_of_the_repository_are_found(tmp_path):
 def test_relative_links_resolve(document):
     dead = dead_links(document)
     assert not dead, f"{document.relative_to(ROOT)}: links that lead nowhere in the repository: {dead}"
+
+
+FRAMEWORKS = sorted({p.parent.name for p in ROOT.glob("*/0[12]-mnist-*.ipynb")})
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_readmes_link_both_ways(framework):
+    """The README links each framework's README; that README links back and to its notebooks."""
+    assert f"{framework}/README.md" in relative_links(markdown_of(ROOT / "README.md"))
+    links = relative_links(markdown_of(ROOT / framework / "README.md"))
+    assert "../README.md" in links
+    notebooks = sorted(p.name for p in (ROOT / framework).glob("0[12]-mnist-*.ipynb"))
+    assert set(notebooks) <= set(links), f"{framework}/README.md does not link {notebooks}"
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.glob("*/0[12]-mnist-*.ipynb")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_notebook_title_links_its_framework_readme(path):
+    title = next(source(c) for c in cells(path) if c["cell_type"] == "markdown")
+    assert "README.md" in relative_links(title), f"{path.name}: the title cell does not link README.md"

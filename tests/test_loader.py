@@ -31,8 +31,8 @@ def row(label: int, pixels: list[int] | None = None) -> str:
 
 def write_pair(folder: Path, train_rows: list[str], test_rows: list[str] | None = None) -> None:
     test_rows = test_rows if test_rows is not None else [row(d % 10) for d in range(5)]
-    (folder / "mnist_train.csv").write_text("".join(r + "\n" for r in train_rows))
-    (folder / "mnist_test.csv").write_text("".join(r + "\n" for r in test_rows))
+    (folder / "mnist_train.csv").write_text("".join(r + "\n" for r in train_rows), encoding="utf-8")
+    (folder / "mnist_test.csv").write_text("".join(r + "\n" for r in test_rows), encoding="utf-8")
 
 
 GOOD = [row(d % 10) for d in range(20)]
@@ -61,7 +61,7 @@ def test_three_digit_leading_zeros_and_missing_final_newline_are_fine(tmp_path):
     rows = GOOD[:]
     rows[3] = "007," + ",".join(["000", "00", "255"] + ["1"] * 781)
     write_pair(tmp_path, rows)
-    (tmp_path / "mnist_train.csv").write_text("\n".join(rows))
+    (tmp_path / "mnist_train.csv").write_text("\n".join(rows), encoding="utf-8")
     ns = run_cell(tmp_path)
     assert ns["y_train"][3] == 7
     np.testing.assert_array_equal(ns["x_train"][3, :3] * 255, [0, 0, 255])
@@ -140,7 +140,7 @@ def test_empty_file(tmp_path):
 
 
 def test_missing_file_says_how_to_fetch(tmp_path):
-    (tmp_path / "mnist_test.csv").write_text(row(1) + "\n")
+    (tmp_path / "mnist_test.csv").write_text(row(1) + "\n", encoding="utf-8")
     with pytest.raises(FileNotFoundError) as error:
         run_cell(tmp_path)
     assert str(tmp_path / "mnist_train.csv") in str(error.value)

@@ -1,8 +1,10 @@
-"""Runs with other parameters, as papermill makes them, never write over the committed records (contract 11)."""
+"""Runs with other parameters, as papermill makes them, never write over the committed records or models
+(contract 10, 11)."""
 from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import papermill
 import pytest
@@ -25,8 +27,22 @@ def test_papermill_sees_every_parameter(path):
         assert not any(re.search(rf"\b{other}\b", value) for other in PARAMETERS), f"{name} = {value} depends on another parameter"
 
 
-def snapshot() -> dict[str, tuple[bytes, int]]:
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted((ROOT / "results").rglob("*")) if p.is_file()}
+def snapshot(root: Path = ROOT) -> dict[str, tuple[bytes, int]]:
+    """Every file of results/ (records and seed records, which share names) and models/, by its path."""
+    files = [p for folder in ("results", "models") for p in sorted((root / folder).rglob("*")) if p.is_file()]
+    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns) for p in files}
+
+
+def test_the_snapshot_sees_every_record_and_model(tmp_path):
+    for name in ("results/pytorch-fcn.json", "results/seeds/pytorch-fcn.json", "models/pytorch-fcn.pt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"committed")
+    before = snapshot(tmp_path)
+    assert len(before) == 3
+    for name in before:
+        (tmp_path / name).write_bytes(b"overwritten")
+        assert snapshot(tmp_path) != before, f"{name} overwritten, snapshot unchanged"
+        (tmp_path / name).write_bytes(b"committed")
 
 
 @pytest.mark.parametrize("where, parameters, run, epochs, rows", [
@@ -40,8 +56,9 @@ def test_papermill_runs_write_their_record_elsewhere(tmp_path, monkeypatch, wher
     executed = papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"), parameters=parameters,
                                           cwd=str(ROOT if where == "root" else NOTEBOOK.parent),
                                           kernel_name="python3", progress_bar=False)
-    assert snapshot() == before, "results/ changed"
-    record = json.loads((tmp_path / "polydlot-results" / "pytorch-fcn.json").read_text())
+    assert snapshot() == before, "results/ or models/ changed"
+    record = json.loads((tmp_path / "polydlot-results" / "pytorch-fcn.json").read_text(encoding="utf-8"))
+    assert (tmp_path / "polydlot-results" / "pytorch-fcn.pt").is_file(), "the model is not beside its record"
     assert (record["epochs"], record["train_rows"], record["smoke"]) == (epochs, rows, run == "smoke run")
     printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
     assert f"{run}: NUM_EPOCHS={epochs}" in printed

@@ -1,48 +1,142 @@
-"""The "Same weights, same numbers" cell can fail: fed a fixture with one plausible mistake, its assert fires."""
+"""Parity and floors, checked by what the cells do rather than by how they read.
+
+Every notebook's "Same weights, same numbers" cell runs (imports, loading and model only, no training) against
+the right fixture, which it must pass, and against fixtures with one mistake each, which it must refuse: a
+plausible layout mistake, logits or a loss just outside the tolerance, and a missing file. Every notebook's
+"This run" and "Check" cells are run with the parameters of each kind of run, and their floors compared with
+the contract's numbers (nbtools.FLOOR, CONTRIBUTING.md).
+"""
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
-from nbclient.exceptions import CellExecutionError
+from nbformat.v4 import new_code_cell
 
-from nbtools import ROOT
+from nbtools import FLOOR, NOTEBOOKS, ROOT, cells, model_of, source
 from run_notebooks import execute
 
-NOTEBOOK = ROOT / "pytorch" / "02-mnist-cnn.ipynb"
+ids = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
+REFUSED = "AssertionError: this model does not compute what the reference computes"
+SMOKE_FLOOR = 0.85
 
 
-def swap_height_and_width(arrays):
-    """A convolution kernel stored (width, height, ...) instead of (height, width, ...)."""
-    arrays["kernel_1"] = arrays["kernel_1"].transpose(1, 0, 2, 3).copy()
+def nudge_logits(arrays, model):
+    """One reference logit 2e-4 away: twice the tolerance, so a check looser than that lets it pass."""
+    arrays["logits"] = arrays["logits"].copy()
+    arrays["logits"][3, 7] += 2e-4
 
 
-def flatten_channels_first(arrays):
-    """The first dense kernel's rows in NCHW order, as if the reference had flattened channel first."""
-    arrays["kernel_3"] = arrays["kernel_3"].reshape(7, 7, 64, 1024).transpose(2, 0, 1, 3).reshape(3136, 1024).copy()
+def nudge_loss(arrays, model):
+    arrays["loss"] = arrays["loss"] + 2e-5
 
 
-def up_to_parity(path: Path) -> nbformat.NotebookNode:
-    notebook = nbformat.read(path, as_version=4)
-    last = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and "parity-{MODEL}.npz" in c.source)
-    notebook.cells = notebook.cells[:last + 1]
-    return notebook
+def layout_mistake(arrays, model):
+    """FCN: the first kernel's rows in column-major pixel order; CNN: kernels stored (width, height, ...)."""
+    if model == "fcn":
+        arrays["kernel_1"] = arrays["kernel_1"].reshape(28, 28, 512).transpose(1, 0, 2).reshape(784, 512).copy()
+    else:
+        arrays["kernel_1"] = arrays["kernel_1"].transpose(1, 0, 2, 3).copy()
 
 
-@pytest.mark.parametrize("mistake", [swap_height_and_width, flatten_channels_first], ids=lambda m: m.__name__)
-def test_a_wrong_fixture_fails_the_check(tmp_path, mistake):
-    folder, data = tmp_path / "pytorch", tmp_path / "data"
-    folder.mkdir()
-    data.mkdir()
+def flatten_channels_first(arrays, model):
+    """CNN: the first dense kernel's rows in NCHW order, as if the reference had flattened channel first."""
+    if model == "cnn":
+        arrays["kernel_3"] = arrays["kernel_3"].reshape(7, 7, 64, 1024).transpose(2, 0, 1, 3).reshape(3136, 1024).copy()
+    else:  # FCN: the second layer's bias given to the first layer's units in reverse
+        arrays["bias_1"] = arrays["bias_1"][::-1].copy() + np.linspace(-0.05, 0.05, 512, dtype=arrays["bias_1"].dtype)
+
+
+MISTAKES = [nudge_logits, nudge_loss, layout_mistake, flatten_channels_first]
+
+# Runs inside the kernel after the parity cell: the same cell again on each fixture of cases/, then with none.
+RECHECK = """
+import shutil
+outcomes = {}
+fixture_file = REPOSITORY / "data" / f"parity-{MODEL}.npz"
+for case in sorted((REPOSITORY / "cases").glob("*.npz")) + [None]:
+    fixture_file.unlink(missing_ok=True)
+    if case is not None:
+        shutil.copy(case, fixture_file)
+    try:
+        exec(PARITY_CELL, globals())
+        outcomes[case.stem if case else "missing"] = "passed"
+    except Exception as error:
+        outcomes[case.stem if case else "missing"] = f"{type(error).__name__}: {error}"
+print("OUTCOMES", json.dumps(outcomes))
+"""
+
+
+def parity_index(notebook: nbformat.NotebookNode) -> int:
+    return next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and "parity-{MODEL}.npz" in c.source)
+
+
+@pytest.mark.runs_notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_the_parity_cell_passes_the_fixture_and_refuses_every_mistake(tmp_path, path):
+    model = model_of(path)
+    folder, data, cases = tmp_path / path.parent.name, tmp_path / "data", tmp_path / "cases"
+    for made in (folder, data, cases):
+        made.mkdir()
     for name in ("mnist_train.csv", "mnist_test.csv"):
         (data / name).symlink_to(ROOT / "data" / name)
-    with np.load(ROOT / "data" / "parity-cnn.npz") as stored:
-        arrays = {key: stored[key] for key in stored.files}
-    mistake(arrays)
-    np.savez(data / "parity-cnn.npz", **arrays)
+    with np.load(ROOT / "data" / f"parity-{model}.npz") as stored:
+        right = {key: stored[key] for key in stored.files}
+    np.savez(data / f"parity-{model}.npz", **right)
+    for mistake in MISTAKES:
+        arrays = {key: value.copy() for key, value in right.items()}
+        mistake(arrays, model)
+        np.savez(cases / f"{mistake.__name__}.npz", **arrays)
+    notebook = nbformat.read(path, as_version=4)
+    last = parity_index(notebook)
+    notebook.cells = notebook.cells[:last + 1] + [
+        new_code_cell(f"PARITY_CELL = {notebook.cells[last].source!r}"), new_code_cell(RECHECK)]
     env = {**os.environ, "POLYDLOT_SMOKE": "1", "TMPDIR": str(tmp_path)}
-    with pytest.raises(CellExecutionError, match="this model does not compute what the reference computes"):
-        execute(up_to_parity(NOTEBOOK), folder, env)
+    execute(notebook, folder, env)  # the right fixture: the parity cell itself must pass
+    printed = "".join(o.get("text", "") for o in notebook.cells[-1].outputs)
+    outcomes = json.loads(printed.split("OUTCOMES", 1)[1])
+    assert {name: outcomes[name] for name in [m.__name__ for m in MISTAKES]} == {
+        m.__name__: REFUSED for m in MISTAKES}, outcomes
+    assert outcomes["missing"].startswith("FileNotFoundError") and "Run `make data` in the repository root" in \
+        outcomes["missing"], outcomes
+
+
+def the_run(path: Path, monkeypatch, **parameters) -> dict:
+    """The namespace after the parameters cell, `parameters` (as papermill would set them) and "This run"."""
+    code = [source(c) for c in cells(path) if c["cell_type"] == "code"]
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("POLYDLOT_SMOKE", raising=False)
+    namespace = {"os": os, "Path": Path, "tempfile": tempfile, "BACKEND": "tensorflow"}
+    exec(code[1], namespace)
+    namespace.update(parameters)
+    exec(code[2], namespace)
+    return namespace
+
+
+def check(path: Path, namespace: dict, accuracy: float) -> None:
+    code = [source(c) for c in cells(path) if c["cell_type"] == "code"]
+    exec(code[-1], {**namespace, "test_accuracy": accuracy})
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_floors_are_the_contracts_and_the_check_holds_them(path, monkeypatch):
+    model = model_of(path)
+    for parameters, run, floor in [({}, "full run", FLOOR[model]), ({"SMOKE": True}, "smoke run", SMOKE_FLOOR),
+                                   ({"NUM_EPOCHS": 3}, "run with other parameters", None),
+                                   ({"DATA_DIR": str(ROOT / "elsewhere")}, "run with other parameters", None),
+                                   ({"SMOKE": True, "SEED": 7}, "run with other parameters", None)]:
+        namespace = the_run(path, monkeypatch, **parameters)
+        assert (namespace["run"], namespace["floor"]) == (run, floor), f"{path.name} with {parameters}"
+        assert (namespace["models_dir"] == ROOT / "models") == (run == "full run")
+        assert namespace["models_dir"] == namespace["record_path"].parent or run == "full run"
+        if floor is None:
+            check(path, namespace, 0.0)  # asserts nothing
+            continue
+        check(path, namespace, floor)
+        with pytest.raises(AssertionError, match="below the"):
+            check(path, namespace, floor - 0.0001)

@@ -1,7 +1,9 @@
 """tools/results_table.py and the README's table, which must agree with results/*.json."""
 import json
+import re
 
 import pytest
+from scipy import stats
 
 import results_table
 from nbtools import NOTEBOOKS, ROOT
@@ -30,7 +32,7 @@ def test_lines_of_code_counts_non_blank_code_lines(tmp_path):
     notebook.write_text(json.dumps({"cells": [
         {"cell_type": "markdown", "source": "# title\ntext"},
         {"cell_type": "code", "source": ["import os\n", "\n", "print(1)\n"]},
-        {"cell_type": "code", "source": "x = 1"}]}))
+        {"cell_type": "code", "source": "x = 1"}]}), encoding="utf-8")
     assert results_table.lines_of_code(notebook) == 3
 
 
@@ -56,9 +58,10 @@ def test_gflops_and_share_of_peak():
     record = {"framework": "PyTorch", "framework_version": "x", "model": "fcn", "parameters": 535_818, "epochs": 3,
               "train_rows": 54_000, "seconds_per_epoch": [5.0, 2.0, 2.0], "total_train_seconds": 9.0,
               "val_accuracy": 0.98, "test_accuracy": 0.98, "device": "cpu"}
-    row = dict(zip(results_table.HEADER, results_table.rows([record], peak={"gflops": 100.0})[0]))
-    gflops = results_table.epoch_flops(record) / 2.0 / 1e9
-    assert row["GFLOP/s"] == f"{gflops:.0f}" and row["% of peak"] == f"{gflops:.0f}%"
+    row = dict(zip(results_table.SPEED, results_table.speed_rows([record], {"gflops": 80.0}, {})[0]))
+    # by hand: 54,000 training rows of 2,407,424 FLOPs and 6,000 validation rows of 1,070,080 in the steady 2.0 s
+    assert (54_000 * 2_407_424 + 6_000 * 1_070_080) / 2.0 / 1e9 == pytest.approx(68.21, abs=0.01)
+    assert row["GFLOP/s"] == "68" and row["% of peak"] == "85%"  # 68.21 / 80 = 85.3%
 
 
 def record(framework, model="fcn", backend=None):
@@ -85,8 +88,51 @@ def test_the_seed_sentence_says_what_the_anova_says():
     apart = {"pytorch-fcn.json": [0.980, 0.981, 0.980], "mxnet-fcn.json": [0.990, 0.991, 0.990]}
     sentence = results_table.seed_test("fcn", records, same)
     assert "the 2 configurations (3 seeds each) do not differ by more than their seeds do" in sentence
-    assert "F = 0.37, p = 0.57" in sentence  # means 0.982, 0.983: F = 1.5e-6 / (1.6e-5 / 4) = 0.375, printed 0.37
+    # means 0.982 and 0.983: F = (3 * 2 * 0.0005²) / ((8e-6 + 8e-6) / 4) = 1.5e-6 / 4e-6 = 0.375, a tie at two
+    # digits that one CPU prints 0.37 and another 0.38; the sentence keeps two significant digits of p and F
+    found = re.search(r"F = (\S+), p = (\S+)\.$", sentence)
+    assert found and float(found.group(1)) == pytest.approx(0.375, abs=0.006)
+    assert float(found.group(2)) == pytest.approx(stats.f.sf(0.375, 1, 4), abs=0.006)  # 0.57
     assert "(3 seeds each) differ by more than their seeds do" in results_table.seed_test("fcn", records, apart)
     assert results_table.seed_test("cnn", records, same) == ""  # one configuration has no seeds, one is missing
     table = results_table.markdown_table(records[:2], seeds=same)
-    assert table.endswith("\n\n" + sentence) and "| 0.9820 ± 0.0020 (3) |" in table
+    assert sentence in table and "| 0.9820 ± 0.0020 (3) |" in table
+
+
+def test_lines_of_code_leave_out_the_cells_all_frameworks_share(tmp_path):
+    def notebook(name, *sources):
+        path = tmp_path / name
+        path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": text} for text in sources]}),
+                        encoding="utf-8")
+        return path
+    mine = notebook("a.ipynb", "import a\nx = 1", "shared()\nshared()", "mine()")
+    others = [notebook("b.ipynb", "import b", "shared()\nshared()", "theirs()"),
+              notebook("c.ipynb", "import c", "shared()\nshared()", "mine()")]
+    assert results_table.lines_of_code(mine, others) == 3  # the second cell is everyone's; the third is not b's
+
+
+def test_speed_is_the_median_of_every_seeds_later_epochs():
+    """Recomputed by hand from results/seeds/ for one configuration: epochs 2 to n of every seed, pooled."""
+    record = next(r for r in results_table.load_records() if results_table.record_name(r) == "pytorch-cnn.json")
+    runs = json.loads((ROOT / "results" / "seeds" / "pytorch-cnn.json").read_text(encoding="utf-8"))["runs"]
+    later = sorted(s for run in runs for s in run["seconds_per_epoch"][1:])
+    median = (later[len(later) // 2] + later[(len(later) - 1) // 2]) / 2
+    speed = results_table.speed(record, results_table.load_seed_runs())
+    assert speed["steady"] == pytest.approx(median) and (speed["low"], speed["high"]) == (later[0], later[-1])
+    assert speed["seeds"] == len(runs) == 3
+
+
+def test_a_configuration_without_seeds_uses_its_own_epochs_and_ratios_are_to_the_fastest():
+    fast, slow = record("PyTorch"), record("MXNet") | {"seconds_per_epoch": [9.0, 6.0, 4.0, 8.0]}
+    assert results_table.speed(slow, {}) == {"first": 9.0, "steady": 6.0, "low": 4.0, "high": 8.0, "seeds": 1}
+    rows = results_table.speed_rows([fast, slow], None, {})
+    assert [row[3] for row in rows] == ["1.0", "3.0"] and rows[1][2] == "6.0 (4.0–8.0)" and rows[1][5] == "–"
+    sentence = results_table.speed_sentence("fcn", [slow, fast], {})
+    assert sentence.endswith("PyTorch is the fastest, 2.0 s; then MXNet 3.0×.")
+
+
+def test_no_cell_of_the_readme_tables_is_blank():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index(results_table.START):readme.index(results_table.END)]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert rows and all(cell.strip() for row in rows for cell in row.strip("|").split("|"))

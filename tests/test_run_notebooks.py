@@ -58,3 +58,45 @@ def test_the_kernel_is_shut_down_after_the_run(tmp_path):
             return
         time.sleep(0.1)
     raise AssertionError(f"kernel {pid} still runs after its notebook finished")
+
+
+def environment_notebook(path):
+    """A notebook that writes what its kernel sees of POLYDLOT_SMOKE into a file beside it, and prints it."""
+    code = ("import os, pathlib\nseen = os.environ.get('POLYDLOT_SMOKE', 'unset')\n"
+            "pathlib.Path('seen.txt').write_text(seen)\nprint(seen)")
+    nbformat.write(new_notebook(cells=[new_code_cell(code)]), path)
+
+
+def test_main_runs_without_the_smoke_variable_and_saves_the_outputs(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLYDLOT_SMOKE", "1")
+    path = tmp_path / "env.ipynb"
+    environment_notebook(path)
+    assert run_notebooks.main([str(path)]) == 0
+    assert (tmp_path / "seen.txt").read_text(encoding="utf-8") == "unset"
+    assert nbformat.read(path, as_version=4).cells[0].outputs[0]["text"] == "unset\n"
+
+
+def test_records_only_runs_the_notebook_and_leaves_its_file_alone(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLYDLOT_SMOKE", "1")
+    path = tmp_path / "env.ipynb"
+    environment_notebook(path)
+    before = path.read_bytes()
+    assert run_notebooks.main(["--records-only", str(path)]) == 0
+    assert (tmp_path / "seen.txt").read_text(encoding="utf-8") == "unset"  # it ran, as a full run
+    assert path.read_bytes() == before
+
+
+def test_main_leaves_this_process_environment_alone(tmp_path, monkeypatch):
+    """The kernels get the environment without POLYDLOT_SMOKE; the caller (this test suite) keeps it."""
+    monkeypatch.setenv("POLYDLOT_SMOKE", "1")
+    path = tmp_path / "env.ipynb"
+    environment_notebook(path)
+    run_notebooks.main(["--records-only", str(path)])
+    assert os.environ.get("POLYDLOT_SMOKE") == "1"
+
+
+def test_main_fails_when_a_notebook_fails(tmp_path):
+    path = tmp_path / "failing.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("raise ValueError('broken')")]), path)
+    assert run_notebooks.main(["--records-only", str(path)]) == 1
+    assert run_notebooks.main([]) == 2

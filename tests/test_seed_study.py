@@ -12,13 +12,15 @@ def fake_notebook(folder):
     """A notebook that records SEED / 100 as its test accuracy, then asserts a bar of 0.5."""
     parameters = new_code_cell("SEED = 42")
     parameters.metadata["tags"] = ["parameters"]
-    record = new_code_cell(
+    record = new_code_cell(  # like a notebook: a full run writes beside the notebook, any run writes a model
         "import json, os, tempfile\n"
         "from pathlib import Path\n"
         "full = SEED == 42 and os.environ.get('POLYDLOT_SMOKE') != '1'\n"
         "results = Path('../results') if full else Path(tempfile.gettempdir(), 'polydlot-results')\n"
         "results.mkdir(exist_ok=True)\n"
-        "(results / 'fake-fcn.json').write_text(json.dumps({'test_accuracy': SEED / 100}))")
+        "(results / 'fake-fcn.json').write_text(json.dumps({'test_accuracy': SEED / 100}))\n"
+        "Path('../models').mkdir(exist_ok=True)\n"
+        "Path('../models/fake-fcn.pt').write_bytes(b'weights')")
     notebook = new_notebook(cells=[new_code_cell("import os"), parameters, record,
                                    new_code_cell("assert SEED / 100 >= 0.5, 'below the bar'")])
     path = folder / "fake" / "01-mnist-fcn.ipynb"
@@ -42,8 +44,8 @@ def test_runs_report_the_recorded_accuracy_and_leave_the_repository_alone(tmp_pa
     monkeypatch.setenv("POLYDLOT_SMOKE", smoke)
     path = fake_notebook(tmp_path)
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert seed_study.run(path, 42) == ({"test_accuracy": 0.42}, False)  # the contract's seed, below the bar
     assert seed_study.run(path, 73) == ({"test_accuracy": 0.73}, True)
-    assert seed_study.run(path, 21) == ({"test_accuracy": 0.21}, False)  # below the bar: it fails, the record is read
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
 
 
@@ -91,7 +93,7 @@ def committed_record(root, name, accuracy):
     (root / "results").mkdir(exist_ok=True)
     (root / "results" / name).write_text(json.dumps({
         "framework": "Keras", "model": "fcn", "epochs": 3, "train_rows": 54000,
-        "seconds_per_epoch": [8.0, 1.0, 2.0, 9.0], "test_accuracy": accuracy, "smoke": False}))
+        "seconds_per_epoch": [8.0, 1.0, 2.0, 9.0], "test_accuracy": accuracy, "smoke": False}), encoding="utf-8")
 
 
 def test_a_stopped_study_goes_on_where_it_stopped(tmp_path, monkeypatch):
@@ -107,7 +109,7 @@ def test_a_stopped_study_goes_on_where_it_stopped(tmp_path, monkeypatch):
     assert calls == [("01-mnist-fcn.ipynb", seed, "jax", None) for seed in (1, 2, 2)]  # 42: the committed run
     assert [(r["seed"], r["test_accuracy"], r["steady_seconds_per_epoch"]) for r in summary["runs"]] == [
         (42, 0.98, 2.0), (1, 0.01, 3.0), (2, 0.02, 3.0)]
-    assert json.loads((tmp_path / "keras-jax-fcn.json").read_text()) == summary
+    assert json.loads((tmp_path / "keras-jax-fcn.json").read_text(encoding="utf-8")) == summary
     assert seed_study.study("keras/01-mnist-fcn.ipynb", "jax", [42, 1, 2], tmp_path, tmp_path.parent,
                             fake_training(calls)) == summary
     assert len(calls) == 3  # every seed done: nothing trains again
@@ -133,7 +135,7 @@ def test_seed_42_needs_the_committed_run(tmp_path):
         seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [42], tmp_path / "seeds", tmp_path, fake_training([]))
     committed_record(tmp_path, "pytorch-fcn.json", 0.97)
     (tmp_path / "results" / "pytorch-fcn.json").write_text(
-        (tmp_path / "results" / "pytorch-fcn.json").read_text().replace('"smoke": false', '"smoke": true'))
+        (tmp_path / "results" / "pytorch-fcn.json").read_text(encoding="utf-8").replace('"smoke": false', '"smoke": true'), encoding="utf-8")
     with pytest.raises(RuntimeError, match="did not run to its end"):
         seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [42], tmp_path / "seeds", tmp_path, fake_training([]))
 
@@ -147,7 +149,7 @@ def test_seed_42_is_read_again_and_nothing_trains_without_train_missing(tmp_path
     summary = seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [42, 1, 2], seeds_dir, tmp_path,
                                fake_training(calls), train_missing=False)
     assert [(r["seed"], r["test_accuracy"]) for r in summary["runs"]] == [(42, 0.99), (1, 0.01)]
-    assert len(calls) == 1 and json.loads((seeds_dir / "pytorch-fcn.json").read_text()) == summary
+    assert len(calls) == 1 and json.loads((seeds_dir / "pytorch-fcn.json").read_text(encoding="utf-8")) == summary
 
 
 @pytest.mark.parametrize("notebook, backend, seeds", seed_study.STUDY,
@@ -156,8 +158,8 @@ def test_the_committed_seed_records(notebook, backend, seeds):
     """`make seeds`' records: every seed of the study, each a full training, seed 42 the committed full run."""
     path = seed_study.SEEDS_DIR / seed_study.record_name(notebook, backend)
     assert path.is_file(), f"{path.name}: no seed record; run `make seeds`"
-    summary = json.loads(path.read_text())
-    committed = json.loads((seed_study.ROOT / "results" / path.name).read_text())
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    committed = json.loads((seed_study.ROOT / "results" / path.name).read_text(encoding="utf-8"))
     assert summary["notebook"] == notebook and summary["model"] == committed["model"]
     assert summary.get("backend", "tensorflow") == (backend or "tensorflow") == committed.get("backend", "tensorflow")
     assert [r["seed"] for r in summary["runs"]] == seeds
@@ -165,3 +167,21 @@ def test_the_committed_seed_records(notebook, backend, seeds):
     assert summary["train_rows"] == committed["train_rows"] == 54_000
     assert summary["runs"][0]["test_accuracy"] == committed["test_accuracy"], "seed 42 is stale: run `make seeds`"
     assert summary["runs"][0]["seconds_per_epoch"] == committed["seconds_per_epoch"]
+
+
+def test_committed_rereads_seed_42_of_the_existing_records_and_trains_nothing(tmp_path, monkeypatch):
+    """What `make run` calls: only configurations that have a seed record, only seed 42, read from results/."""
+    seeds_dir = tmp_path / "results" / "seeds"
+    seeds_dir.mkdir(parents=True)
+    committed_record(tmp_path, "keras-jax-fcn.json", 0.981)
+    committed_record(tmp_path, "pytorch-fcn.json", 0.982)  # a record in results/, but no seed record: left alone
+    stale = {"notebook": "keras/01-mnist-fcn.ipynb", "runs": [
+        {"seed": 42, "test_accuracy": 0.5, "steady_seconds_per_epoch": 1.0, "seconds_per_epoch": [1.0]},
+        {"seed": 1, "test_accuracy": 0.979, "steady_seconds_per_epoch": 1.0, "seconds_per_epoch": [1.0]}]}
+    (seeds_dir / "keras-jax-fcn.json").write_text(json.dumps(stale), encoding="utf-8")
+    monkeypatch.setattr(seed_study, "SEEDS_DIR", seeds_dir)
+    monkeypatch.setattr(seed_study, "ROOT", tmp_path)
+    assert seed_study.main(["--committed"]) == 0
+    runs = json.loads((seeds_dir / "keras-jax-fcn.json").read_text(encoding="utf-8"))["runs"]
+    assert [(r["seed"], r["test_accuracy"]) for r in runs] == [(42, 0.981), (1, 0.979)]
+    assert sorted(p.name for p in seeds_dir.iterdir()) == ["keras-jax-fcn.json"]

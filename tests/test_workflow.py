@@ -24,13 +24,13 @@ def test_the_workflow_is_valid():
 
 def test_the_check_finds_a_broken_workflow(tmp_path):
     broken = tmp_path / "broken.yml"
-    broken.write_text("on: push\njobs:\n  test:\n    runs-on: ubuntu-24.04\n    step:\n      - run: make test\n")
+    broken.write_text("on: push\njobs:\n  test:\n    runs-on: ubuntu-24.04\n    step:\n      - run: make test\n", encoding="utf-8")
     assert check(broken).returncode != 0
 
 
 def test_the_workflow_runs_the_readme_test_command_on_push_pull_requests_and_weekly():
-    text = WORKFLOW.read_text()
-    assert "run: make test\n" in text and "make test" in (ROOT / "README.md").read_text()
+    text = WORKFLOW.read_text(encoding="utf-8")
+    assert "run: make test\n" in text and "make test" in (ROOT / "README.md").read_text(encoding="utf-8")
     for trigger in ("push:", "pull_request:", "schedule:"):
         assert f"\n  {trigger}" in text, trigger
     assert "- cron: " in text

@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
     record = {"gflops": measured[fastest], "library": fastest, "all": measured, "size": SIZE,
               "cores": os.cpu_count(), "processor": platform.processor() or platform.machine(),
               "date": date.today().isoformat()}
-    (ROOT / "results" / "peak.json").write_text(json.dumps(record, indent=2) + "\n")
+    (ROOT / "results" / "peak.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(f"peak: {measured[fastest]} GFLOP/s with {fastest}; wrote results/peak.json")
     return 0
 

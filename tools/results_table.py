@@ -23,7 +23,7 @@ MODELS = {"fcn": "fully connected", "cnn": "convolutional"}
 def load_records(results_dir: Path = ROOT / "results") -> list[dict]:
     """Every full-run record, in a fixed order: model, then framework, then Keras backend."""
     paths = sorted(results_dir.glob("*-fcn.json")) + sorted(results_dir.glob("*-cnn.json"))  # not traps.json
-    records = [json.loads(path.read_text()) for path in paths]
+    records = [json.loads(path.read_text(encoding="utf-8")) for path in paths]
     records = [r for r in records if not r.get("smoke")]
     backends = ["tensorflow", "jax", "torch"]
     return sorted(records, key=lambda r: (list(MODELS).index(r["model"]), ORDER.index(r["framework"]),
@@ -37,10 +37,14 @@ def record_name(record: dict) -> str:
     return f"{framework}-{record['model']}.json"
 
 
+def load_seed_runs(seeds_dir: Path = ROOT / "results" / "seeds") -> dict[str, list[dict]]:
+    """Each configuration's runs over seeds (test accuracy, seconds per epoch), by record name (`make seeds`)."""
+    return {path.name: json.loads(path.read_text(encoding="utf-8"))["runs"] for path in sorted(seeds_dir.glob("*.json"))}
+
+
 def load_seeds(seeds_dir: Path = ROOT / "results" / "seeds") -> dict[str, list[float]]:
     """Each configuration's test accuracies over seeds, by record name, from `make seeds`' records."""
-    return {path.name: [run["test_accuracy"] for run in json.loads(path.read_text())["runs"]]
-            for path in sorted(seeds_dir.glob("*.json"))}
+    return {name: [run["test_accuracy"] for run in runs] for name, runs in load_seed_runs(seeds_dir).items()}
 
 
 def over_seeds(accuracies: list[float] | None) -> str:
@@ -70,12 +74,18 @@ def notebook_of(record: dict) -> Path:
     return ROOT / record["framework"].lower() / f"{number}-mnist-{record['model']}.ipynb"
 
 
-def lines_of_code(notebook: Path) -> int:
-    """Non-blank source lines of the code cells: a rough measure of how much a framework makes you write."""
-    cells = json.loads(notebook.read_text())["cells"]
-    sources = ("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-               for c in cells if c["cell_type"] == "code")
-    return sum(1 for source in sources for line in source.splitlines() if line.strip())
+def code_cells(notebook: Path) -> list[str]:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in cells if c["cell_type"] == "code"]
+
+
+def lines_of_code(notebook: Path, others: list[Path] = ()) -> int:
+    """Non-blank source lines of the code cells that are not the same in `notebook` and all of `others` (the
+    same model in the other frameworks): what the framework makes you write, the shared cells left out."""
+    mine, theirs = code_cells(notebook), [code_cells(other) for other in others]
+    shared = {i for i, source in enumerate(mine) if theirs and all(i < len(t) and t[i] == source for t in theirs)}
+    return sum(1 for i, source in enumerate(mine) if i not in shared for line in source.splitlines() if line.strip())
 
 
 def framework_label(record: dict) -> str:
@@ -93,6 +103,21 @@ def steady_seconds(record: dict) -> float:
     """Seconds per epoch once running: the median of epochs 2 to n (the first also pays for tracing or compiling)."""
     seconds = record["seconds_per_epoch"]
     return statistics.median(seconds[1:] or seconds)
+
+
+def epochs_over_seeds(record: dict, seed_runs: dict[str, list[dict]]) -> tuple[list[float], list[float]]:
+    """The first epochs and the epochs 2 to n of every seed of the record's configuration (`make seeds`), or of
+    the record alone where it has no seed record."""
+    runs = seed_runs.get(record_name(record)) or [record]
+    return ([run["seconds_per_epoch"][0] for run in runs],
+            [seconds for run in runs for seconds in run["seconds_per_epoch"][1:] or run["seconds_per_epoch"]])
+
+
+def speed(record: dict, seed_runs: dict[str, list[dict]]) -> dict:
+    """Median first epoch, and median and range of the epochs 2 to n, over every seed of the configuration."""
+    first, steady = epochs_over_seeds(record, seed_runs)
+    return {"first": statistics.median(first), "steady": statistics.median(steady), "low": min(steady),
+            "high": max(steady), "seeds": len(seed_runs.get(record_name(record)) or [record])}
 
 
 # (height and width of the output, kernel size, inputs, outputs) of each layer with weights
@@ -121,41 +146,78 @@ def epoch_flops(record: dict) -> int:
 
 def load_peak(results_dir: Path = ROOT / "results") -> dict | None:
     path = results_dir / "peak.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def rows(records: list[dict], peak: dict | None = None, seeds: dict[str, list[float]] | None = None) -> list[list[str]]:
+ACCURACY = ["framework (backend)", "val accuracy", "test accuracy", "over seeds, mean ± sd (n)"]
+SPEED = ["framework (backend)", "first epoch s", "s / epoch (range)", "× fastest", "GFLOP/s", "% of peak",
+         "lines of code"]
+
+
+def accuracy_rows(records: list[dict], seeds: dict[str, list[float]]) -> list[list[str]]:
+    return [[framework_label(r), f"{r['val_accuracy']:.4f}", f"{r['test_accuracy']:.4f}",
+             over_seeds(seeds.get(record_name(r))) or "–"] for r in records]
+
+
+def speed_rows(records: list[dict], peak: dict | None, seed_runs: dict[str, list[dict]]) -> list[list[str]]:
+    speeds = [speed(r, seed_runs) for r in records]
+    fastest = min(s["steady"] for s in speeds)
+    rows = []
+    for r, s in zip(records, speeds):
+        gflops = epoch_flops(r) / s["steady"] / 1e9
+        share = f"{100 * gflops / peak['gflops']:.0f}%" if peak and device_kind(r["device"]) == "cpu" else "–"
+        others = [notebook_of(o) for o in records if o["framework"] != r["framework"]]
+        rows.append([framework_label(r), f"{s['first']:.1f}", f"{s['steady']:.1f} ({s['low']:.1f}–{s['high']:.1f})",
+                     f"{s['steady'] / fastest:.1f}", f"{gflops:.0f}", share,
+                     str(lines_of_code(notebook_of(r), sorted(set(others))))])
+    return rows
+
+
+def speed_sentence(model: str, records: list[dict], seed_runs: dict[str, list[dict]]) -> str:
+    """Which configuration is fastest, and how many times slower each other one is, from the seeds' epochs."""
+    speeds = sorted(((speed(r, seed_runs), r) for r in records if r["model"] == model), key=lambda p: p[0]["steady"])
+    if not speeds:
+        return ""
+    (best, first), rest = speeds[0], speeds[1:]
+    counts = sorted({s["seeds"] for s, _ in speeds})
+    return (f"{MODELS[model].capitalize()} network, seconds per epoch (the median of epochs 2 to n over "
+            f"{' or '.join(map(str, counts))} seed{'s' if counts[-1] > 1 else ''}): {short_label(first)} is the fastest, "
+            f"{best['steady']:.1f} s; then " + ", ".join(f"{short_label(r)} {s['steady'] / best['steady']:.1f}×"
+                                                    for s, r in rest) + ".")
+
+
+BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+
+
+def short_label(record: dict) -> str:
+    return f"Keras on {BACKENDS[record['backend']]}" if record["framework"] == "Keras" else record["framework"]
+
+
+def markdown(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def markdown_table(records: list[dict], seeds: dict[str, list[float]] | None = None, peak: dict | None = None,
+                   seed_runs: dict[str, list[dict]] | None = None) -> str:
+    """Per model: a heading with what every row shares, the accuracy table with the seed study's sentence, the
+    speed table with its sentence."""
+    seed_runs = seed_runs if seed_runs is not None else load_seed_runs()
+    seeds = seeds if seeds is not None else {n: [r["test_accuracy"] for r in runs] for n, runs in seed_runs.items()}
     peak = peak if peak is not None else load_peak()
-    seeds = seeds if seeds is not None else load_seeds()
-    return [[
-        framework_label(r),
-        MODELS[r["model"]],
-        f"{r['parameters']:,}",
-        str(r["epochs"]),
-        f"{r['seconds_per_epoch'][0]:.1f}",
-        f"{steady_seconds(r):.1f}",
-        f"{r['total_train_seconds']:.0f}",
-        f"{r['val_accuracy']:.4f}",
-        f"{r['test_accuracy']:.4f}",
-        over_seeds(seeds.get(record_name(r))),
-        device_kind(r["device"]),
-        f"{epoch_flops(r) / steady_seconds(r) / 1e9:.0f}",
-        f"{100 * epoch_flops(r) / steady_seconds(r) / 1e9 / peak['gflops']:.0f}%" if peak and device_kind(r["device"]) == "cpu" else "",
-        str(lines_of_code(notebook_of(r))),
-    ] for r in records]
-
-
-HEADER = ["framework (backend)", "model", "parameters", "epochs", "first epoch s", "s / epoch, epochs 2-n",
-          "training s", "val accuracy", "test accuracy", "test accuracy over seeds, mean ± sd (n)", "device", "GFLOP/s", "% of peak", "lines of code"]
-
-
-def markdown_table(records: list[dict], seeds: dict[str, list[float]] | None = None) -> str:
-    """The table, then a sentence per model on the seed study where `make seeds` has run."""
-    seeds = seeds if seeds is not None else load_seeds()
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows(records, seeds=seeds)]
-    sentences = [sentence for model in MODELS if (sentence := seed_test(model, records, seeds))]
-    return "\n".join(lines) + "".join(f"\n\n{sentence}" for sentence in sentences)
+    parts = []
+    for model in MODELS:
+        chosen = [r for r in records if r["model"] == model]
+        if not chosen:
+            continue
+        shared = ", ".join(sorted({f"{r['parameters']:,} parameters, {r['epochs']} epochs" for r in chosen}))
+        devices = " and ".join(sorted({device_kind(r["device"]).upper() for r in chosen}))
+        parts.append(f"**{MODELS[model].capitalize()} network** ({shared}, on the {devices}; seed 42 unless "
+                     "the column says otherwise):")
+        parts.append("\n".join(markdown(ACCURACY, accuracy_rows(chosen, seeds))))
+        parts += [sentence for sentence in (seed_test(model, records, seeds),) if sentence]
+        parts.append("\n".join(markdown(SPEED, speed_rows(chosen, peak, seed_runs))))
+        parts.append(speed_sentence(model, records, seed_runs))
+    return "\n\n".join(parts)
 
 
 def with_table(readme: str, table: str) -> str:
@@ -168,7 +230,7 @@ def with_table(readme: str, table: str) -> str:
 
 def main(argv: list[str]) -> int:
     readme_path = ROOT / "README.md"
-    readme = readme_path.read_text()
+    readme = readme_path.read_text(encoding="utf-8")
     updated = with_table(readme, markdown_table(load_records()))
     if "--check" in argv:
         if updated != readme:
@@ -177,7 +239,7 @@ def main(argv: list[str]) -> int:
             return 1
         return 0
     if updated != readme:
-        readme_path.write_text(updated)
+        readme_path.write_text(updated, encoding="utf-8")
     return 0
 
 

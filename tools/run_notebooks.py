@@ -68,10 +68,10 @@ def execute(notebook: nbformat.NotebookNode, folder: Path, env: dict[str, str] |
                        resources={"metadata": {"path": str(folder)}}).execute(env=env or dict(os.environ))
 
 
-def run(path: Path, save: bool) -> list[str]:
+def run(path: Path, save: bool, env: dict[str, str] | None = None) -> list[str]:
     notebook = nbformat.read(path, as_version=4)
     try:
-        execute(notebook, path.parent)
+        execute(notebook, path.parent, env)
         problems = []
     except CellExecutionError as error:
         problems = [f"{path} failed (its outputs show where):\n{str(error).strip().splitlines()[-1]}"]
@@ -88,12 +88,11 @@ def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__, file=sys.stderr)
         return 2
-    os.environ.pop("POLYDLOT_SMOKE", None)
-    os.environ.update(QUIET)
+    env = {key: value for key, value in os.environ.items() if key != "POLYDLOT_SMOKE"} | QUIET  # full runs
     problems, start = [], time.perf_counter()
     for name in argv:
         began = time.perf_counter()
-        problems += run(Path(name), save)
+        problems += run(Path(name), save, env)
         print(f"{time.perf_counter() - began:8.1f} s  {name}", flush=True)
     print(f"{time.perf_counter() - start:8.1f} s  all {len(argv)} notebooks")
     for problem in problems:

@@ -81,7 +81,7 @@ def run(path: Path, seed: int, env: dict[str, str] | None = None) -> tuple[dict,
         if len(records) != 1:
             raise RuntimeError(f"{path} with SEED = {seed} wrote {len(records)} records, expected 1. {failure}")
         completed = not failure
-        return json.loads(records[0].read_text()), completed
+        return json.loads(records[0].read_text(encoding="utf-8")), completed
 
 
 def record_name(notebook: str, backend: str | None) -> str:
@@ -95,7 +95,7 @@ def study(notebook: str, backend: str | None, seeds: list[int], seeds_dir: Path 
     """Bring the record of `notebook` in `seeds_dir` up to date: seed 42 read again from results/ (make run's
     full run) and, with `train_missing`, every other seed it lacks trained, the record rewritten after each."""
     path = seeds_dir / record_name(notebook, backend)
-    summary = json.loads(path.read_text()) if path.is_file() else {"notebook": notebook, "runs": []}
+    summary = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"notebook": notebook, "runs": []}
     runs = {r["seed"]: r for r in summary["runs"]}
     env = {key: value for key, value in os.environ.items() if key not in ("POLYDLOT_SMOKE", "KERAS_BACKEND")}
     if backend:
@@ -105,7 +105,7 @@ def study(notebook: str, backend: str | None, seeds: list[int], seeds_dir: Path 
             committed = root / "results" / path.name
             if not committed.is_file():
                 raise FileNotFoundError(f"{committed}: no record of the full run with SEED = {seed}; run `make run` first")
-            record, completed = json.loads(committed.read_text()), True
+            record, completed = json.loads(committed.read_text(encoding="utf-8")), True
         elif seed in runs or not train_missing:
             continue
         else:
@@ -125,7 +125,7 @@ def study(notebook: str, backend: str | None, seeds: list[int], seeds_dir: Path 
         summary["runs"] = sorted(runs.values(), key=lambda r: seeds.index(r["seed"]) if r["seed"] in seeds else len(seeds))
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".json.partial")
-        partial.write_text(json.dumps(summary, indent=2) + "\n")
+        partial.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         partial.replace(path)  # a stopped study never leaves a half-written record
         print(f"{path.relative_to(root) if path.is_relative_to(root) else path} SEED={seed}: test accuracy "
               f"{record['test_accuracy']:.4f}, {steady_seconds(record):.1f} s per epoch", flush=True)
@@ -136,7 +136,7 @@ def main(argv: list[str]) -> int:
     if argv in (["--all"], ["--committed"]):
         for notebook, backend, seeds in STUDY:
             if argv == ["--all"] or (SEEDS_DIR / record_name(notebook, backend)).is_file():
-                study(notebook, backend, seeds, train_missing=argv == ["--all"])
+                study(notebook, backend, seeds, SEEDS_DIR, ROOT, train_missing=argv == ["--all"])
         return 0
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
