@@ -68,3 +68,11 @@ def test_make_uses_the_python_it_is_given_and_says_how_to_get_one(tmp_path):
 def test_the_workflow_runs_on_the_three_supported_platforms():
     workflow = (ROOT / ".github" / "workflows" / "test.yml").read_text(encoding="utf-8")
     assert "os: [ubuntu-24.04, ubuntu-24.04-arm, macos-14]" in workflow and "runs-on: ${{ matrix.os }}" in workflow
+
+
+def test_a_supported_platform_that_does_not_resolve_fails_the_check(monkeypatch, capsys):
+    platforms = importlib.import_module("platforms")
+    monkeypatch.setattr(platforms, "resolve", lambda target: "no: no wheel of x==1" if "apple" in target else "resolves")
+    monkeypatch.setattr(platforms, "with_table", lambda readme, text: readme)  # README.md as it is
+    assert platforms.main(["--check"]) == 1  # an unsupported platform (Intel Macs) that fails is only reported
+    assert capsys.readouterr().err == "platforms: the pins do not resolve for macOS 14+ arm64 (Apple Silicon)\n"
