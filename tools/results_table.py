@@ -105,19 +105,14 @@ def steady_seconds(record: dict) -> float:
     return statistics.median(seconds[1:] or seconds)
 
 
-def epochs_over_seeds(record: dict, seed_runs: dict[str, list[dict]]) -> tuple[list[float], list[float]]:
-    """The first epochs and the epochs 2 to n of every seed of the record's configuration (`make seeds`), or of
-    the record alone where it has no seed record."""
-    runs = seed_runs.get(record_name(record)) or [record]
-    return ([run["seconds_per_epoch"][0] for run in runs],
-            [seconds for run in runs for seconds in run["seconds_per_epoch"][1:] or run["seconds_per_epoch"]])
-
-
 def speed(record: dict, seed_runs: dict[str, list[dict]]) -> dict:
-    """Median first epoch, and median and range of the epochs 2 to n, over every seed of the configuration."""
-    first, steady = epochs_over_seeds(record, seed_runs)
+    """Median first epoch, and median and range of the epochs 2 to n, over every seed of the record's
+    configuration (`make seeds`), or over the record alone where it has no seed record."""
+    runs = seed_runs.get(record_name(record)) or [record]
+    first = [run["seconds_per_epoch"][0] for run in runs]
+    steady = [seconds for run in runs for seconds in run["seconds_per_epoch"][1:] or run["seconds_per_epoch"]]
     return {"first": statistics.median(first), "steady": statistics.median(steady), "low": min(steady),
-            "high": max(steady), "seeds": len(seed_runs.get(record_name(record)) or [record])}
+            "high": max(steady), "seeds": len(runs)}
 
 
 # (height and width of the output, kernel size, inputs, outputs) of each layer with weights
@@ -194,7 +189,8 @@ def short_label(record: dict) -> str:
 
 
 def markdown(header: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(row) + " |" for row in rows]
+    lines = [header, ["---"] * len(header), *rows]
+    return ["| " + " | ".join(line) + " |" for line in lines]
 
 
 def markdown_table(records: list[dict], seeds: dict[str, list[float]] | None = None, peak: dict | None = None,
@@ -202,7 +198,7 @@ def markdown_table(records: list[dict], seeds: dict[str, list[float]] | None = N
     """Per model: a heading with what every row shares, the accuracy table with the seed study's sentence, the
     speed table with its sentence."""
     seed_runs = seed_runs if seed_runs is not None else load_seed_runs()
-    seeds = seeds if seeds is not None else {n: [r["test_accuracy"] for r in runs] for n, runs in seed_runs.items()}
+    seeds = seeds if seeds is not None else load_seeds()
     peak = peak if peak is not None else load_peak()
     parts = []
     for model in MODELS:
