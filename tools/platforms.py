@@ -62,8 +62,8 @@ def compile_pins() -> int:
               f"# --python-version {PYTHON}): one file for Linux x86-64, Linux aarch64 and macOS 14+ on Apple Silicon,",
               "# whose markers pick each platform's packages; `make platforms` checks that it installs on each.",
               "# The CUDA packages of PyTorch's Linux wheel are left out: torch pins them itself (README.md, Set-up).",
-              "# The frameworks train on the CPU with these pins (tensorflow-cpu, MXNet's CPU-only wheel); README.md's",
-              "# GPU table says what an NVIDIA GPU needs instead."]
+              "# The frameworks train on the CPU with these pins (tensorflow-cpu, MXNet's CPU-only wheel); results/README.md",
+              "# (GPU) says what an NVIDIA GPU needs instead."]
     (ROOT / "requirements.txt").write_text("\n".join(header + pins) + "\n", encoding="utf-8")
     conda = (ROOT / "environment.yml").read_text(encoding="utf-8").splitlines()
     kept = [line for line in conda if not line.startswith("      - ")]
