@@ -55,14 +55,17 @@ def flatten_channels_first(arrays, model):
 MISTAKES = [nudge_logits, nudge_loss, layout_mistake, flatten_channels_first]
 
 # Runs inside the kernel after the parity cell: the same cell again on each fixture of cases/, then with none.
+# Every model the cell builds is kept: TensorFlow's traced methods fail when an earlier copy is collected while
+# the next one is traced.
 RECHECK = """
 import shutil
-outcomes = {}
+outcomes, copies = {}, []
 fixture_file = REPOSITORY / "data" / f"parity-{MODEL}.npz"
 for case in sorted((REPOSITORY / "cases").glob("*.npz")) + [None]:
     fixture_file.unlink(missing_ok=True)
     if case is not None:
         shutil.copy(case, fixture_file)
+    copies.append(copy)
     try:
         exec(PARITY_CELL, globals())
         outcomes[case.stem if case else "missing"] = "passed"
