@@ -66,7 +66,7 @@ seeds: data
 	@$(PY) tools/results_table.py
 	@$(PY) tools/run_notebooks.py compare.ipynb
 
-# On a machine with an NVIDIA GPU and the frameworks' GPU builds (README, "GPU"): every GPU-capable notebook in
+# On a machine with an NVIDIA GPU and the frameworks' GPU builds (results/README.md, GPU): every GPU-capable notebook in
 # smoke mode, checked for a GPU device, its parity cell and its smoke floor. GPU_CHECK="--write pytorch ..."
 # picks configurations and writes the table to results/gpu/.
 gpu-check: data
