@@ -45,22 +45,21 @@ def test_the_snapshot_sees_every_record_and_model(tmp_path):
         (tmp_path / name).write_bytes(b"committed")
 
 
-@pytest.mark.parametrize("where, parameters, run, epochs, rows", [
-    ("root", {"SMOKE": True}, "smoke run", 1, 6000),
-    ("pytorch", {"NUM_EPOCHS": 1, "TRAIN_LIMIT": 3000}, "run with other parameters", 1, 3000),
+@pytest.mark.parametrize("parameters, run, epochs, rows", [
+    ({"SMOKE": True}, "smoke run", 1, 6000),
+    ({"NUM_EPOCHS": 1, "TRAIN_LIMIT": 3000}, "run with other parameters", 1, 3000),
 ])
-def test_papermill_runs_write_their_record_elsewhere(tmp_path, monkeypatch, where, parameters, run, epochs, rows):
+def test_papermill_runs_write_their_record_elsewhere(tmp_path, monkeypatch, parameters, run, epochs, rows):
     monkeypatch.delenv("POLYDLOT_SMOKE", raising=False)
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # the kernel's temporary folder, where the record goes
     before = snapshot()
     executed = papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"), parameters=parameters,
-                                          cwd=str(ROOT if where == "root" else NOTEBOOK.parent),
+                                          cwd=str(NOTEBOOK.parent),  # README: papermill --cwd
                                           kernel_name="python3", progress_bar=False)
     assert snapshot() == before, "results/ or models/ changed"
     record = json.loads((tmp_path / "polydlot-results" / "pytorch-fcn.json").read_text(encoding="utf-8"))
     assert (tmp_path / "polydlot-results" / "pytorch-fcn.pt").is_file(), "the model is not beside its record"
     assert (record["epochs"], record["train_rows"], record["smoke"]) == (epochs, rows, run == "smoke run")
     printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
-    assert f"{run}: NUM_EPOCHS={epochs}" in printed
     assert ("floor of a smoke run" in printed) == (run == "smoke run")
     assert ("not checked against a floor" in printed) == (run != "smoke run")

@@ -19,7 +19,7 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from nbtools import FLOOR, NOTEBOOKS, ROOT, cells, model_of, source
-from run_notebooks import execute
+from run_notebooks import execute, link_helpers
 
 ids = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
 REFUSED = "AssertionError: this model does not compute what the reference computes"
@@ -60,8 +60,8 @@ MISTAKES = [nudge_logits, nudge_loss, layout_mistake, flatten_channels_first]
 RECHECK = """
 import shutil
 outcomes, copies = {}, []
-fixture_file = REPOSITORY / "data" / f"parity-{MODEL}.npz"
-for case in sorted((REPOSITORY / "cases").glob("*.npz")) + [None]:
+fixture_file = fixture_path
+for case in sorted(Path("../cases").glob("*.npz")) + [None]:
     fixture_file.unlink(missing_ok=True)
     if case is not None:
         shutil.copy(case, fixture_file)
@@ -76,7 +76,7 @@ print("OUTCOMES", json.dumps(outcomes))
 
 
 def parity_index(notebook: nbformat.NotebookNode) -> int:
-    return next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and "parity-{MODEL}.npz" in c.source)
+    return next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and "Path(\"../data/parity-" in c.source)
 
 
 @pytest.mark.runs_notebook
@@ -86,6 +86,7 @@ def test_the_parity_cell_passes_the_fixture_and_refuses_every_mistake(tmp_path, 
     folder, data, cases = tmp_path / path.parent.name, tmp_path / "data", tmp_path / "cases"
     for made in (folder, data, cases):
         made.mkdir()
+    link_helpers(path.parent, folder)
     for name in ("mnist_train.csv", "mnist_test.csv"):
         (data / name).symlink_to(ROOT / "data" / name)
     with np.load(ROOT / "data" / f"parity-{model}.npz") as stored:
@@ -110,20 +111,27 @@ def test_the_parity_cell_passes_the_fixture_and_refuses_every_mistake(tmp_path, 
 
 
 def the_run(path: Path, monkeypatch, **parameters) -> dict:
-    """The namespace after the parameters cell, `parameters` (as papermill would set them) and "This run"."""
+    """The namespace of a run with `parameters` (as papermill would set them): the parameters cell, "This run",
+    the run's plumbing at the top of "Save and reload" and the record's path."""
     code = [source(c) for c in cells(path) if c["cell_type"] == "code"]
-    monkeypatch.chdir(ROOT)
+    monkeypatch.chdir(path.parent)  # where every notebook runs
     monkeypatch.delenv("POLYDLOT_SMOKE", raising=False)
     namespace = {"os": os, "Path": Path, "tempfile": tempfile, "BACKEND": "tensorflow"}
     exec(code[1], namespace)
     namespace.update(parameters)
     exec(code[2], namespace)
+    save = next(c for c in code if "reloaded" in c)
+    exec(save.split("model_path =")[0], namespace)
+    record = next(c for c in code if "record_path.write_text" in c)
+    exec(next(line for line in record.splitlines() if line.startswith("record_path = ")), namespace)
     return namespace
 
 
-def check(path: Path, namespace: dict, accuracy: float) -> None:
+def check(path: Path, namespace: dict, accuracy: float) -> dict:
     code = [source(c) for c in cells(path) if c["cell_type"] == "code"]
-    exec(code[-1], {**namespace, "test_accuracy": accuracy})
+    checked = {**namespace, "test_accuracy": accuracy}
+    exec(code[-1], checked)
+    return checked
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
@@ -132,13 +140,17 @@ def test_floors_are_the_contracts_and_the_check_holds_them(path, monkeypatch):
     for parameters, run, floor in [({}, "full run", FLOOR[model]), ({"SMOKE": True}, "smoke run", SMOKE_FLOOR),
                                    ({"NUM_EPOCHS": 3}, "run with other parameters", None),
                                    ({"DATA_DIR": str(ROOT / "elsewhere")}, "run with other parameters", None),
+                                   ({"DATA_DIR": str(ROOT / "data")}, "run with other parameters", None),
                                    ({"SMOKE": True, "SEED": 7}, "run with other parameters", None)]:
         namespace = the_run(path, monkeypatch, **parameters)
-        assert (namespace["run"], namespace["floor"]) == (run, floor), f"{path.name} with {parameters}"
-        assert (namespace["models_dir"] == ROOT / "models") == (run == "full run")
-        assert namespace["models_dir"] == namespace["record_path"].parent or run == "full run"
+        checked = check(path, namespace, 1.0)
+        assert (checked["run"], checked["floor"]) == (run, floor), f"{path.name} with {parameters}"
+        models, results = namespace["models_dir"], namespace["record_path"].parent
+        if run == "full run":
+            assert (models.resolve(), results.resolve()) == (ROOT / "models", ROOT / "results")
+        else:
+            assert models == results == Path(tempfile.gettempdir(), "polydlot-results"), f"{path.name}: {run}"
         if floor is None:
-            check(path, namespace, 0.0)  # asserts nothing
             continue
         check(path, namespace, floor)
         with pytest.raises(AssertionError, match="below the"):

@@ -61,7 +61,7 @@ def test_gflops_and_share_of_peak():
     row = dict(zip(results_table.SPEED, results_table.speed_rows([record], {"gflops": 80.0}, {})[0]))
     # by hand: 54,000 training rows of 2,407,424 FLOPs and 6,000 validation rows of 1,070,080 in the steady 2.0 s
     assert (54_000 * 2_407_424 + 6_000 * 1_070_080) / 2.0 / 1e9 == pytest.approx(68.21, abs=0.01)
-    assert row["GFLOP/s"] == "68" and row["% of peak"] == "85%"  # 68.21 / 80 = 85.3%
+    assert row["GFLOP/s (% of peak)"] == "68 (85%)"  # 68.21 / 80 = 85.3%
 
 
 def record(framework, model="fcn", backend=None):
@@ -126,7 +126,7 @@ def test_a_configuration_without_seeds_uses_its_own_epochs_and_ratios_are_to_the
     fast, slow = record("PyTorch"), record("MXNet") | {"seconds_per_epoch": [9.0, 6.0, 4.0, 8.0]}
     assert results_table.speed(slow, {}) == {"first": 9.0, "steady": 6.0, "low": 4.0, "high": 8.0, "seeds": 1}
     rows = results_table.speed_rows([fast, slow], None, {})
-    assert [row[3] for row in rows] == ["1.0", "3.0"] and rows[1][2] == "6.0 (4.0–8.0)" and rows[1][5] == "–"
+    assert [row[3] for row in rows] == ["1.0", "3.0"] and rows[1][2] == "6.0 (4.0–8.0)" and "%" not in rows[1][4]
     sentence = results_table.speed_sentence("fcn", [slow, fast], {})
     assert sentence.endswith("PyTorch is the fastest, 2.0 s; then MXNet 3.0×.")
 
@@ -136,3 +136,13 @@ def test_no_cell_of_the_readme_tables_is_blank():
     table = readme[readme.index(results_table.START):readme.index(results_table.END)]
     rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
     assert rows and all(cell.strip() for row in rows for cell in row.strip("|").split("|"))
+
+
+def test_the_versions_sentence_names_each_framework_once_and_keras_with_its_backends():
+    def keras(backend, version):
+        return {"framework": "Keras", "framework_version": "3", "backend": backend, "backend_version": version}
+    plain = {"framework": "PyTorch", "framework_version": "2"}
+    assert results_table.versions([plain, plain]) == "Versions: PyTorch 2."
+    assert results_table.versions([keras("jax", "0.7"), plain]) == "Versions: Keras 3 on JAX 0.7; PyTorch 2."
+    three = [keras("tensorflow", "2.2"), keras("jax", "0.7"), keras("torch", "2.1"), keras("jax", "0.7")]
+    assert results_table.versions(three) == "Versions: Keras 3 on TensorFlow 2.2, JAX 0.7 and PyTorch 2.1."

@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 from nbclient.exceptions import CellExecutionError
 
-from run_notebooks import QUIET, execute
+from run_notebooks import QUIET, execute, link_helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGURATIONS = {"pytorch": ("pytorch", None), "tensorflow": ("tensorflow", None), "mxnet": ("mxnet", None),
@@ -66,6 +66,7 @@ def check(folder: str, backend: str | None, name: str) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as temporary:
         copy = Path(temporary, folder)
         copy.mkdir()
+        link_helpers(path.parent, copy)
         Path(temporary, "data").symlink_to(ROOT / "data")  # CSVs and parity fixtures, read only
         env = {key: value for key, value in os.environ.items() if key not in ("MNIST_DATA_DIR", "KERAS_BACKEND")}
         env.update(QUIET, POLYDLOT_SMOKE="1", TMPDIR=temporary, **({"KERAS_BACKEND": backend} if backend else {}))

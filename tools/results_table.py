@@ -144,13 +144,13 @@ def load_peak(results_dir: Path = ROOT / "results") -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-ACCURACY = ["framework (backend)", "val accuracy", "test accuracy", "over seeds, mean ± sd (n)"]
-SPEED = ["framework (backend)", "first epoch s", "s / epoch (range)", "× fastest", "GFLOP/s", "% of peak",
+ACCURACY = ["framework", "val accuracy", "test accuracy", "over seeds, mean ± sd (n)"]
+SPEED = ["framework", "first epoch, s", "s / epoch (range)", "× fastest", "GFLOP/s (% of peak)",
          "lines of code"]
 
 
 def accuracy_rows(records: list[dict], seeds: dict[str, list[float]]) -> list[list[str]]:
-    return [[framework_label(r), f"{r['val_accuracy']:.4f}", f"{r['test_accuracy']:.4f}",
+    return [[short_label(r), f"{r['val_accuracy']:.4f}", f"{r['test_accuracy']:.4f}",
              over_seeds(seeds.get(record_name(r))) or "–"] for r in records]
 
 
@@ -160,10 +160,10 @@ def speed_rows(records: list[dict], peak: dict | None, seed_runs: dict[str, list
     rows = []
     for r, s in zip(records, speeds):
         gflops = epoch_flops(r) / s["steady"] / 1e9
-        share = f"{100 * gflops / peak['gflops']:.0f}%" if peak and device_kind(r["device"]) == "cpu" else "–"
+        share = f" ({100 * gflops / peak['gflops']:.0f}%)" if peak and device_kind(r["device"]) == "cpu" else ""
         others = [notebook_of(o) for o in records if o["framework"] != r["framework"]]
-        rows.append([framework_label(r), f"{s['first']:.1f}", f"{s['steady']:.1f} ({s['low']:.1f}–{s['high']:.1f})",
-                     f"{s['steady'] / fastest:.1f}", f"{gflops:.0f}", share,
+        rows.append([short_label(r), f"{s['first']:.1f}", f"{s['steady']:.1f} ({s['low']:.1f}–{s['high']:.1f})",
+                     f"{s['steady'] / fastest:.1f}", f"{gflops:.0f}{share}",
                      str(lines_of_code(notebook_of(r), sorted(set(others))))])
     return rows
 
@@ -188,6 +188,16 @@ def short_label(record: dict) -> str:
     return f"Keras on {BACKENDS[record['backend']]}" if record["framework"] == "Keras" else record["framework"]
 
 
+def versions(records: list[dict]) -> str:
+    """One sentence with every framework's version, in the tables' order."""
+    keras = [r for r in records if r["framework"] == "Keras"]
+    backends = list(dict.fromkeys(f"{BACKENDS[r['backend']]} {r['backend_version']}" for r in keras))
+    parts = [f"Keras {keras[0]['framework_version']} on " + " and ".join(
+        [", ".join(backends[:-1]), backends[-1]] if len(backends) > 1 else backends)] if keras else []
+    parts += list(dict.fromkeys(framework_label(r) for r in records if r["framework"] != "Keras"))
+    return "Versions: " + "; ".join(parts) + "."
+
+
 def markdown(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = [header, ["---"] * len(header), *rows]
     return ["| " + " | ".join(line) + " |" for line in lines]
@@ -200,7 +210,7 @@ def markdown_table(records: list[dict], seeds: dict[str, list[float]] | None = N
     seed_runs = seed_runs if seed_runs is not None else load_seed_runs()
     seeds = seeds if seeds is not None else load_seeds()
     peak = peak if peak is not None else load_peak()
-    parts = []
+    parts = [versions(records)]
     for model in MODELS:
         chosen = [r for r in records if r["model"] == model]
         if not chosen:

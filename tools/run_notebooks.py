@@ -59,6 +59,12 @@ def clean(notebook: nbformat.NotebookNode, name: str) -> list[str]:
     return problems
 
 
+def link_helpers(folder: Path, copy: Path) -> None:
+    """Link the modules a notebook imports from its own folder (runtime.py) into the folder of its copy."""
+    for module in sorted(folder.glob("*.py")):
+        (copy / module.name).symlink_to(module.resolve())
+
+
 def execute(notebook: nbformat.NotebookNode, folder: Path, env: dict[str, str] | None = None) -> None:
     """Run every cell in a new python3 kernel working in `folder`, with `env` (default: this process's
     environment); a failing cell raises CellExecutionError."""

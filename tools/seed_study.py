@@ -36,7 +36,7 @@ from nbformat.v4 import new_code_cell
 
 import results_table
 from results_table import steady_seconds
-from run_notebooks import execute
+from run_notebooks import execute, link_helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -66,6 +66,7 @@ def run(path: Path, seed: int, env: dict[str, str] | None = None) -> tuple[dict,
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary, path.resolve().parent.name)
         folder.mkdir()
+        link_helpers(path.parent, folder)
         Path(temporary, "data").mkdir()
         for fixture in DATA_DIR.glob("parity-*.npz"):  # the "same weights, same numbers" cell reads ../data
             Path(temporary, "data", fixture.name).symlink_to(fixture)
