@@ -1,9 +1,11 @@
-"""Write data/parity-fcn.npz and data/parity-cnn.npz: what each notebook's "Same weights, same numbers" cell checks.
+"""Write data/parity-fcn.npz, parity-cnn.npz and parity-rnn.npz: what each notebook's "Same weights, same
+numbers" cell checks.
 
 Usage: python data/parity.py [--data-dir DIR]
 
 Each fixture holds weights in Keras's layout (dense kernels (in, out), convolution kernels (height, width,
-in, out), images flattened in NHWC order) drawn from a fixed seed, the first ROWS rows of mnist_test.csv
+in, out), images flattened in NHWC order, LSTM kernels (in, 4·units) and (units, 4·units) with one bias
+of 4·units, gates in the order input, forget, cell, output) drawn from a fixed seed, the first ROWS rows of mnist_test.csv
 with their labels, and the logits and mean softmax cross-entropy that the plain numpy model below computes
 from them, in float64. A fixture is rebuilt when it is missing or differs from what this script computes,
 written to a temporary name and renamed into place, so it is never half-written; an up-to-date one is left
@@ -24,7 +26,11 @@ ROWS = 64
 SHAPES = {
     "fcn": [(784, 512), (512, 256), (256, 10)],
     "cnn": [(5, 5, 1, 32), (5, 5, 32, 64), (7 * 7 * 64, 1024), (1024, 10)],
+    "rnn": [(28, 4 * 128), (128, 10)],  # the LSTM's input kernel, then the dense layer; see RECURRENT
 }
+UNITS = 128
+RECURRENT = (UNITS, 4 * UNITS)  # the LSTM's recurrent kernel, "recurrent_kernel_1" in the RNN fixture
+GATES = ("input", "forget", "cell", "output")  # Keras's order of the four blocks of an LSTM kernel
 
 
 def dense(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -69,6 +75,31 @@ def cnn_logits(weights: list[np.ndarray], x: np.ndarray) -> np.ndarray:
     return dense(relu(dense(hidden.reshape(len(x), -1), k3, b3)), k4, b4)
 
 
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+def lstm_last_hidden(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """The last hidden state of an LSTM over x (rows, steps, features), from a zero initial state. The four
+    blocks of kernel (features, 4·units), recurrent (units, 4·units) and bias (4·units) are the gates in
+    Keras's order: input, forget, cell (the candidate, tanh), output."""
+    units = recurrent.shape[0]
+    hidden = np.zeros((len(x), units))
+    cell = np.zeros((len(x), units))
+    for step in range(x.shape[1]):
+        z = x[:, step] @ kernel + hidden @ recurrent + bias
+        gate_in, gate_forget, candidate, gate_out = (z[:, k * units:(k + 1) * units] for k in range(4))
+        cell = sigmoid(gate_forget) * cell + sigmoid(gate_in) * np.tanh(candidate)
+        hidden = sigmoid(gate_out) * np.tanh(cell)
+    return hidden
+
+
+def rnn_logits(weights: list[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Each image as a sequence of its 28 rows, top to bottom, 28 pixels each."""
+    kernel, recurrent, bias, k2, b2 = weights
+    return dense(lstm_last_hidden(x.reshape(-1, 28, 28), kernel, recurrent, bias), k2, b2)
+
+
 def fixture(model: str, images: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
     """Glorot-uniform kernels and small random biases (so that a misplaced bias shows), and the reference outputs."""
     rng = np.random.default_rng(SEED)
@@ -78,9 +109,13 @@ def fixture(model: str, images: np.ndarray, labels: np.ndarray) -> dict[str, np.
         limit = np.sqrt(6 / ((shape[-2] + shape[-1]) * receptive_field))
         arrays[f"kernel_{index}"] = rng.uniform(-limit, limit, shape).astype(np.float32)
         arrays[f"bias_{index}"] = rng.uniform(-0.1, 0.1, shape[-1]).astype(np.float32)
+    if model == "rnn":
+        limit = np.sqrt(6 / sum(RECURRENT))
+        arrays["recurrent_kernel_1"] = rng.uniform(-limit, limit, RECURRENT).astype(np.float32)
+    kinds = ("kernel", "recurrent_kernel", "bias")
     weights = [arrays[f"{kind}_{i}"].astype(np.float64) for i in range(1, len(SHAPES[model]) + 1)
-               for kind in ("kernel", "bias")]
-    logits = (fcn_logits if model == "fcn" else cnn_logits)(weights, images.astype(np.float64))
+               for kind in kinds if f"{kind}_{i}" in arrays]
+    logits = {"fcn": fcn_logits, "cnn": cnn_logits, "rnn": rnn_logits}[model](weights, images.astype(np.float64))
     return {**arrays, "x": images, "y": labels, "logits": logits, "loss": np.float64(mean_cross_entropy(logits, labels))}
 
 

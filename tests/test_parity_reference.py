@@ -1,4 +1,4 @@
-"""data/parity.py: the numpy reference of the two models, and the fixtures it writes."""
+"""data/parity.py: the numpy reference of the three models, and the fixtures it writes."""
 from __future__ import annotations
 
 import numpy as np
@@ -49,7 +49,56 @@ def images_and_labels(rows=4):
     return rng.uniform(0, 1, (rows, 784)).astype(np.float32), rng.integers(0, 10, rows)
 
 
-@pytest.mark.parametrize("model", ["fcn", "cnn"])
+def test_lstm_matches_a_step_by_step_hand_computation():
+    """One unit at a time, each gate with its own weights, in Keras's order: input, forget, cell, output."""
+    rng = np.random.default_rng(4)
+    steps, features, units = 5, 3, 2
+    x = rng.normal(size=(1, steps, features))
+    w = {gate: rng.normal(size=(features, units)) for gate in parity.GATES}
+    u = {gate: rng.normal(size=(units, units)) for gate in parity.GATES}
+    b = {gate: rng.normal(size=units) for gate in parity.GATES}
+    h, c = [0.0] * units, [0.0] * units
+    for t in range(steps):
+        def z(gate, j):
+            return (sum(x[0, t, k] * w[gate][k, j] for k in range(features))
+                    + sum(h[m] * u[gate][m, j] for m in range(units)) + b[gate][j])
+        gates = [{g: z(g, j) for g in parity.GATES} for j in range(units)]
+        c = [1 / (1 + np.exp(-g["forget"])) * c[j] + 1 / (1 + np.exp(-g["input"])) * np.tanh(g["cell"])
+             for j, g in enumerate(gates)]
+        h = [1 / (1 + np.exp(-g["output"])) * np.tanh(c[j]) for j, g in enumerate(gates)]
+    kernel = np.concatenate([w[g] for g in parity.GATES], axis=1)
+    recurrent = np.concatenate([u[g] for g in parity.GATES], axis=1)
+    bias = np.concatenate([b[g] for g in parity.GATES])
+    np.testing.assert_allclose(parity.lstm_last_hidden(x, kernel, recurrent, bias)[0], h, rtol=1e-12)
+
+
+@pytest.mark.parametrize("biases, expected", [
+    ((-100, 0, 1, 0), 0.0),  # input gate shut: the cell stays 0
+    ((100, 100, 1, 100), np.tanh(3 * np.tanh(1))),  # forget gate open: the cell adds up tanh(1) three times
+    ((100, -100, 1, 100), np.tanh(np.tanh(1))),  # forget gate shut: only the last step's tanh(1)
+    ((100, 100, 1, -100), 0.0),  # output gate shut
+])
+def test_lstm_gates_are_in_keras_order(biases, expected):
+    """With zero kernels, each gate's bias alone decides; three steps tell the forget gate from the others."""
+    bias = np.repeat(np.array(biases, dtype=float), 2)  # 2 units per gate
+    hidden = parity.lstm_last_hidden(np.zeros((1, 3, 4)), np.zeros((4, 8)), np.zeros((2, 8)), bias)
+    np.testing.assert_allclose(hidden, expected, atol=1e-12)
+
+
+def test_the_rnn_reads_each_image_row_by_row():
+    """Step t of the sequence is the image's row t: with only row 0 lit, an LSTM that sees rows sees it first."""
+    arrays = parity.fixture("rnn", *images_and_labels(2))
+    weights = [arrays[k].astype(np.float64) for k in
+               ("kernel_1", "recurrent_kernel_1", "bias_1", "kernel_2", "bias_2")]
+    images = np.zeros((1, 784))
+    images[0, :28] = 1.0  # the top row
+    by_rows = parity.lstm_last_hidden(images.reshape(1, 28, 28), *weights[:3])
+    np.testing.assert_allclose(parity.rnn_logits(weights, images), by_rows @ weights[3] + weights[4])
+    columns = parity.lstm_last_hidden(images.reshape(1, 28, 28).transpose(0, 2, 1), *weights[:3])
+    assert np.abs(by_rows - columns).max() > 1e-3
+
+
+@pytest.mark.parametrize("model", ["fcn", "cnn", "rnn"])
 def test_fixtures_are_deterministic_and_in_keras_layout(model):
     images, labels = images_and_labels()
     first, second = parity.fixture(model, images, labels), parity.fixture(model, images, labels)
@@ -58,6 +107,9 @@ def test_fixtures_are_deterministic_and_in_keras_layout(model):
         np.testing.assert_array_equal(first[key], second[key])
     assert [first[f"kernel_{i}"].shape for i in range(1, len(parity.SHAPES[model]) + 1)] == parity.SHAPES[model]
     assert first["logits"].shape == (4, 10) and np.isfinite(first["loss"])
+    if model == "rnn":
+        assert first["recurrent_kernel_1"].shape == parity.RECURRENT == (128, 512)
+        assert first["bias_1"].shape == (512,)  # one bias vector: Keras's form
 
 
 def test_the_cnn_flattens_in_nhwc_order():
@@ -83,12 +135,13 @@ def write_test_csv(folder, rows=parity.ROWS):
 def test_main_writes_both_fixtures_then_leaves_them_alone(tmp_path, capsys):
     write_test_csv(tmp_path)
     assert parity.main(["--data-dir", str(tmp_path)]) == 0
-    assert "parity-fcn.npz, parity-cnn.npz" in capsys.readouterr().out
+    assert "parity-fcn.npz, parity-cnn.npz, parity-rnn.npz" in capsys.readouterr().out
     stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("parity-*.npz")}
     assert parity.main(["--data-dir", str(tmp_path)]) == 0
     assert capsys.readouterr().out == ""
     assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("parity-*.npz")} == stamps
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist_test.csv", "parity-cnn.npz", "parity-fcn.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist_test.csv", "parity-cnn.npz", "parity-fcn.npz",
+                                                          "parity-rnn.npz"]
 
 
 def test_a_stale_fixture_is_rebuilt(tmp_path):
