@@ -5,8 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-NOTEBOOKS = $(sort $(wildcard */0[12]-mnist-*.ipynb))
-KERAS_NOTEBOOKS = $(sort $(wildcard keras/0[12]-mnist-*.ipynb))
+NOTEBOOKS = $(sort $(wildcard */0[123]-mnist-*.ipynb))
+KERAS_NOTEBOOKS = $(sort $(wildcard keras/0[123]-mnist-*.ipynb))
 
 .PHONY: test run seeds data setup system gpu-check requirements platforms
 
@@ -58,8 +58,9 @@ endif
 	@$(PY) tools/run_notebooks.py compare.ipynb
 
 # Not part of run or test: the fully connected network of every framework (Keras on its three backends) under
-# 5 seeds and the convolutional one under 3, records in results/seeds/ (tools/seed_study.py; seed 42 is read
-# from make run's records, the others train: about 75 minutes here). A stopped study goes on where it stopped.
+# 5 seeds, the convolutional one under 3 (Keras on TensorFlow), the recurrent one under 3 (PyTorch and MXNet,
+# its floors' study, under 5), records in results/seeds/ (tools/seed_study.py; seed 42 is read from make run's
+# records, the others train). A stopped study goes on where it stopped.
 # Then the README's table and compare.ipynb again.
 seeds: data
 	@$(PY) tools/seed_study.py --all

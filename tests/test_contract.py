@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nbtools import (EPOCHS, FLOOR, MACHINE_PATH, NOTEBOOKS, PARAMETERS, ROOT, assert_clean_outputs, cells, model_of,
+from nbtools import (EPOCHS, FLOOR, MACHINE_PATH, MODELS, NOTEBOOKS, PARAMETERS, ROOT, assert_clean_outputs, cells, model_of,
                      output_text, source)
 
 ids = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
@@ -40,7 +40,7 @@ def record_path(path: Path) -> Path:
 def test_every_framework_folder_has_both_notebooks_and_a_readme():
     folders = {p.parent for p in NOTEBOOKS}
     for folder in folders:
-        assert (folder / "01-mnist-fcn.ipynb").is_file() and (folder / "02-mnist-cnn.ipynb").is_file(), folder.name
+        assert all((folder / name).is_file() for name in MODELS.values()), folder.name
         assert (folder / "README.md").is_file(), f"{folder.name}/README.md is missing"
 
 
@@ -49,7 +49,8 @@ def test_kernelspec_and_title(path):
     notebook = json.loads(path.read_text(encoding="utf-8"))
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
     first = notebook["cells"][0]
-    kind = {"fcn": "a fully connected network", "cnn": "a convolutional network"}[model_of(path)]
+    kind = {"fcn": "a fully connected network", "cnn": "a convolutional network",
+            "rnn": "a recurrent network"}[model_of(path)]
     assert first["cell_type"] == "markdown"
     assert source(first).startswith(f"# MNIST digit classification with {kind} — ")
 
@@ -91,7 +92,7 @@ def headings(path: Path) -> list[str]:
             for line in source(c).splitlines() if line.startswith("#")]
 
 
-@pytest.mark.parametrize("model", ["fcn", "cnn"])
+@pytest.mark.parametrize("model", list(MODELS))
 def test_notebooks_of_a_model_line_up(model):
     """Side by side: the same headings in the same order and the same number of code cells."""
     notebooks = [p for p in NOTEBOOKS if model_of(p) == model]

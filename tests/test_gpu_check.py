@@ -51,5 +51,6 @@ def test_a_notebook_that_ran_on_the_cpu_fails_the_check(tmp_path):
     done = subprocess.run([*TOOL, "pytorch"], env=env, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 1, done.stdout + done.stderr
     rows = [line for line in done.stdout.splitlines() if line.startswith("| pytorch/")]
-    assert len(rows) == 2 and all("| cpu |" in row and "ran on cpu, not a GPU" in row for row in rows), done.stdout
+    assert len(rows) == len(gpu_check.NOTEBOOKS) == 3, done.stdout  # fully connected, convolutional, recurrent
+    assert all("| cpu |" in row and "ran on cpu, not a GPU" in row for row in rows), done.stdout
     assert all(float(row.split(" | ")[3]) <= 1e-4 for row in rows)  # the parity cell ran and printed its gaps

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from nbtools import EPOCHS, FLOOR, PARAMETERS, ROOT
+from nbtools import EPOCHS, FLOOR, MODELS, PARAMETERS, ROOT
 
-KERAS_NOTEBOOKS = sorted((ROOT / "keras").glob("0[12]-mnist-*.ipynb"))
+KERAS_NOTEBOOKS = sorted((ROOT / "keras").glob("0[123]-mnist-*.ipynb"))
 SMOKE_RESULTS = Path(tempfile.gettempdir(), "polydlot-results")
 
 
@@ -25,7 +25,7 @@ def test_keras_notebooks_run_on_backend(backend):
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, KERAS_NOTEBOOKS)],
                           cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    for model in ("fcn", "cnn"):
+    for model in MODELS:
         record = json.loads((SMOKE_RESULTS / f"keras-{backend}-{model}.json").read_text(encoding="utf-8"))
         assert record["backend"] == backend and record["smoke"] is True
         assert (SMOKE_RESULTS / f"keras-{backend}-{model}.json").stat().st_mtime >= started
@@ -33,7 +33,7 @@ def test_keras_notebooks_run_on_backend(backend):
 
 @pytest.mark.skipif(not KERAS_NOTEBOOKS, reason="no Keras notebooks yet")
 @pytest.mark.parametrize("backend", ["jax", "torch"])
-@pytest.mark.parametrize("model", ["fcn", "cnn"])
+@pytest.mark.parametrize("model", list(MODELS))
 def test_full_run_records_exist_for_every_backend(backend, model):
     record = json.loads((ROOT / "results" / f"keras-{backend}-{model}.json").read_text(encoding="utf-8"))
     assert record["backend"] == backend and record["smoke"] is False

@@ -10,7 +10,7 @@ from nbtools import ROOT, cells, source
 
 LINK = re.compile(r"!?\[[^\]]*\]\(\s*([^)\s]+)(?:\s+\"[^\"]*\")?\s*\)")
 DOCUMENTS = sorted({ROOT / "README.md", *ROOT.glob("*.md"), *ROOT.glob("*/README.md"), *ROOT.glob("*.ipynb"),
-                    *ROOT.glob("*/0[12]-mnist-*.ipynb")} - set(ROOT.glob(".venv/**/*")))
+                    *ROOT.glob("*/0[123]-mnist-*.ipynb")} - set(ROOT.glob(".venv/**/*")))
 
 
 def markdown_of(path: Path) -> str:
@@ -54,7 +54,7 @@ def test_relative_links_resolve(document):
     assert not dead, f"{document.relative_to(ROOT)}: links that lead nowhere in the repository: {dead}"
 
 
-FRAMEWORKS = sorted({p.parent.name for p in ROOT.glob("*/0[12]-mnist-*.ipynb")})
+FRAMEWORKS = sorted({p.parent.name for p in ROOT.glob("*/0[123]-mnist-*.ipynb")})
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -63,11 +63,11 @@ def test_readmes_link_both_ways(framework):
     assert f"{framework}/README.md" in relative_links(markdown_of(ROOT / "README.md"))
     links = relative_links(markdown_of(ROOT / framework / "README.md"))
     assert "../README.md" in links
-    notebooks = sorted(p.name for p in (ROOT / framework).glob("0[12]-mnist-*.ipynb"))
+    notebooks = sorted(p.name for p in (ROOT / framework).glob("0[123]-mnist-*.ipynb"))
     assert set(notebooks) <= set(links), f"{framework}/README.md does not link {notebooks}"
 
 
-@pytest.mark.parametrize("path", sorted(ROOT.glob("*/0[12]-mnist-*.ipynb")),
+@pytest.mark.parametrize("path", sorted(ROOT.glob("*/0[123]-mnist-*.ipynb")),
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_notebook_title_links_its_framework_readme(path):
     title = next(source(c) for c in cells(path) if c["cell_type"] == "markdown")

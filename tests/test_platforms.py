@@ -26,7 +26,7 @@ def test_a_framework_that_is_not_installed_is_named_with_the_reason(monkeypatch)
     assert conftest.missing_framework("pytorch") is None and conftest.missing_framework("tests") is None
 
 
-@pytest.mark.parametrize("notebook", ["mxnet/01-mnist-fcn.ipynb", "mxnet/02-mnist-cnn.ipynb"])
+@pytest.mark.parametrize("notebook", ["mxnet/01-mnist-fcn.ipynb", "mxnet/02-mnist-cnn.ipynb", "mxnet/03-mnist-rnn.ipynb"])
 def test_mxnet_notebooks_stop_in_their_first_cell_with_one_sentence(notebook):
     first = next(source(c) for c in cells(ROOT / notebook) if c["cell_type"] == "code")
     program = f"import sys\nsys.modules['mxnet'] = None  # import mxnet fails, as where no wheel exists\nexec({first!r})"

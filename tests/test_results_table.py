@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 import results_table
-from nbtools import NOTEBOOKS, ROOT
+from nbtools import NOTEBOOKS, ROOT, model_of
 
 
 def test_readme_table_agrees_with_the_records():
@@ -16,7 +16,7 @@ def test_readme_table_agrees_with_the_records():
 def test_every_notebook_has_a_row():
     shown = {(r["framework"].lower(), r["model"]) for r in results_table.load_records()}
     missing = [str(p.relative_to(ROOT)) for p in NOTEBOOKS
-               if (p.parent.name, "fcn" if "fcn" in p.name else "cnn") not in shown]
+               if (p.parent.name, model_of(p)) not in shown]
     assert not missing, f"no full-run record for {missing}"
 
 
@@ -45,6 +45,10 @@ def test_flop_counts_by_hand():
     dense = 2 * (3136 * 1024 + 1024 * 10)
     assert results_table.forward_flops("cnn") == conv1 + conv2 + dense == 27_767_808
     assert results_table.training_flops("cnn") == 2 * conv1 + 3 * conv2 + 3 * dense
+    # the LSTM, by hand: 28 steps of (28 + 128) x 512 multiply-adds, then 128 x 10
+    projections, recurrent, dense = 28 * 2 * 28 * 512, 28 * 2 * 128 * 512, 2 * 128 * 10
+    assert results_table.forward_flops("rnn") == projections + recurrent + dense == 4_475_392
+    assert results_table.training_flops("rnn") == 2 * projections + 3 * recurrent + 3 * dense == 12_623_360
     epoch = 54_000 * results_table.training_flops("cnn") + 6_000 * results_table.forward_flops("cnn")
     assert 4.5e12 < epoch < 4.7e12
 
@@ -146,3 +150,13 @@ def test_the_versions_sentence_names_each_framework_once_and_keras_with_its_back
     assert results_table.versions([keras("jax", "0.7"), plain]) == "Versions: Keras 3 on JAX 0.7; PyTorch 2."
     three = [keras("tensorflow", "2.2"), keras("jax", "0.7"), keras("torch", "2.1"), keras("jax", "0.7")]
     assert results_table.versions(three) == "Versions: Keras 3 on TensorFlow 2.2, JAX 0.7 and PyTorch 2.1."
+
+
+def test_the_readme_table_has_one_row_per_configuration_and_no_blank_cell():
+    records = [record("PyTorch"), record("MXNet")]
+    table = results_table.markdown_table(records, seeds={"pytorch-fcn.json": [0.98, 0.99, 0.97]}, peak=None,
+                                         seed_runs={})
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    cells = [cell.strip() for row in rows for cell in row.strip("|").split("|")]
+    assert len(rows) == 2 and all(cells) and len(cells) == 2 * len(results_table.README_COLUMNS)
+    assert "0.9800 ± 0.0100 (3)" in rows[0] and f"{records[1]['test_accuracy']:.4f} (1)" in rows[1]

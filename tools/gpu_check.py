@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIGURATIONS = {"pytorch": ("pytorch", None), "tensorflow": ("tensorflow", None), "mxnet": ("mxnet", None),
                   "keras-tensorflow": ("keras", "tensorflow"), "keras-jax": ("keras", "jax"),
                   "keras-torch": ("keras", "torch")}
-NOTEBOOKS = ["01-mnist-fcn.ipynb", "02-mnist-cnn.ipynb"]
+NOTEBOOKS = ["01-mnist-fcn.ipynb", "02-mnist-cnn.ipynb", "03-mnist-rnn.ipynb"]
 HEADER = ["notebook", "backend", "device", "parity logits", "parity loss", "test accuracy", "s / epoch", "result"]
 
 

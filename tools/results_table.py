@@ -17,12 +17,13 @@ from scipy import stats
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
 ORDER = ["Keras", "TensorFlow", "PyTorch", "MXNet", "Theano"]
-MODELS = {"fcn": "fully connected", "cnn": "convolutional"}
+MODELS = {"fcn": "fully connected", "cnn": "convolutional", "rnn": "recurrent"}
+NUMBERS = {"fcn": "01", "cnn": "02", "rnn": "03"}  # each model's notebook: <framework>/<number>-mnist-<model>.ipynb
 
 
 def load_records(results_dir: Path = ROOT / "results") -> list[dict]:
     """Every full-run record, in a fixed order: model, then framework, then Keras backend."""
-    paths = sorted(results_dir.glob("*-fcn.json")) + sorted(results_dir.glob("*-cnn.json"))  # not traps.json
+    paths = [path for model in MODELS for path in sorted(results_dir.glob(f"*-{model}.json"))]  # not traps.json
     records = [json.loads(path.read_text(encoding="utf-8")) for path in paths]
     records = [r for r in records if not r.get("smoke")]
     backends = ["tensorflow", "jax", "torch"]
@@ -70,8 +71,7 @@ def seed_test(model: str, records: list[dict], seeds: dict[str, list[float]]) ->
 
 
 def notebook_of(record: dict) -> Path:
-    number = "01" if record["model"] == "fcn" else "02"
-    return ROOT / record["framework"].lower() / f"{number}-mnist-{record['model']}.ipynb"
+    return ROOT / record["framework"].lower() / f"{NUMBERS[record['model']]}-mnist-{record['model']}.ipynb"
 
 
 def code_cells(notebook: Path) -> list[str]:
@@ -121,16 +121,27 @@ LAYERS = {
     "cnn": [(28, 5, 1, 32), (14, 5, 32, 64), (1, 1, 7 * 7 * 64, 1024), (1, 1, 1024, 10)],
 }
 VALIDATION_ROWS = 6000
+STEPS, FEATURES, UNITS = 28, 28, 128  # the LSTM: 28 rows of 28 pixels, 128 units, 4 gates
+
+
+def lstm_products() -> tuple[int, int, int]:
+    """FLOPs of one example's input projections (all steps), recurrent products (all steps) and dense layer."""
+    return STEPS * 2 * FEATURES * 4 * UNITS, STEPS * 2 * UNITS * 4 * UNITS, 2 * UNITS * 10
 
 
 def forward_flops(model: str) -> int:
     """Floating-point operations of one example's forward pass: 2 per multiply-add of the weighted layers."""
+    if model == "rnn":
+        return sum(lstm_products())
     return sum(2 * size * size * kernel * kernel * inputs * outputs for size, kernel, inputs, outputs in LAYERS[model])
 
 
 def training_flops(model: str) -> int:
     """One example's forward pass, the gradient of every weight (as much again) and the gradient of every layer's
-    input but the first (as much again per layer)."""
+    input but the first (as much again per layer; the LSTM's: the recurrent state's and the dense layer's)."""
+    if model == "rnn":
+        _, recurrent, dense = lstm_products()
+        return 2 * forward_flops(model) + recurrent + dense
     size, kernel, inputs, outputs = LAYERS[model][0]
     return 3 * forward_flops(model) - 2 * size ** 2 * kernel ** 2 * inputs * outputs
 
@@ -144,6 +155,8 @@ def load_peak(results_dir: Path = ROOT / "results") -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
+README_COLUMNS = ["framework", "test accuracy over seeds, mean ± sd (n)", "s / epoch, median (range)", "× fastest",
+                  "% of peak", "lines of code"]
 ACCURACY = ["framework", "val accuracy", "test accuracy", "over seeds, mean ± sd (n)"]
 SPEED = ["framework", "first epoch, s", "s / epoch (range)", "× fastest", "GFLOP/s (% of peak)",
          "lines of code"]
@@ -203,10 +216,17 @@ def markdown(header: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(line) + " |" for line in lines]
 
 
+def readme_accuracy(over_seeds: str, seed_42: str) -> str:
+    """The seeds' mean ± sd (n), or, for a configuration without seeds yet, its one run."""
+    return over_seeds if over_seeds != "–" else f"{seed_42} (1)"
+
+
 def markdown_table(records: list[dict], seeds: dict[str, list[float]] | None = None, peak: dict | None = None,
                    seed_runs: dict[str, list[dict]] | None = None) -> str:
-    """Per model: a heading with what every row shares, the accuracy table with the seed study's sentence, the
-    speed table with its sentence."""
+    """The README's: the versions, then per model a heading with what every row shares, one table (test accuracy
+    over seeds, steady seconds per epoch over seeds, × fastest, % of peak, lines of code), the seed study's
+    sentence and the speed sentence. compare.ipynb shows ACCURACY and SPEED in full (seed 42's accuracies,
+    the first epoch, GFLOP/s)."""
     seed_runs = seed_runs if seed_runs is not None else load_seed_runs()
     seeds = seeds if seeds is not None else load_seeds()
     peak = peak if peak is not None else load_peak()
@@ -217,11 +237,12 @@ def markdown_table(records: list[dict], seeds: dict[str, list[float]] | None = N
             continue
         shared = ", ".join(sorted({f"{r['parameters']:,} parameters, {r['epochs']} epochs" for r in chosen}))
         devices = " and ".join(sorted({device_kind(r["device"]).upper() for r in chosen}))
-        parts.append(f"**{MODELS[model].capitalize()} network** ({shared}, on the {devices}; seed 42 unless "
-                     "the column says otherwise):")
-        parts.append("\n".join(markdown(ACCURACY, accuracy_rows(chosen, seeds))))
+        parts.append(f"**{MODELS[model].capitalize()} network** ({shared}, on the {devices}):")
+        rows = [[accuracy[0], readme_accuracy(accuracy[3], accuracy[2]), speed[2], speed[3],
+                 speed[4].partition("(")[2].rstrip(")") or "–", speed[5]]
+                for accuracy, speed in zip(accuracy_rows(chosen, seeds), speed_rows(chosen, peak, seed_runs))]
+        parts.append("\n".join(markdown(README_COLUMNS, rows)))
         parts += [sentence for sentence in (seed_test(model, records, seeds),) if sentence]
-        parts.append("\n".join(markdown(SPEED, speed_rows(chosen, peak, seed_runs))))
         parts.append(speed_sentence(model, records, seed_runs))
     return "\n\n".join(parts)
 

@@ -4,9 +4,10 @@ Usage: python tools/seed_study.py NOTEBOOK SEED [SEED ...]
        python tools/seed_study.py --all        (what `make seeds` runs)
        python tools/seed_study.py --committed  (what `make run` runs: seed 42 read again, nothing trained)
 
---all trains the fully connected network of every framework, Keras on each of its three backends, under
-the seeds in FCN_SEEDS, and the convolutional network of every framework (Keras on TensorFlow) under
-CNN_SEEDS, and keeps a record per configuration in results/seeds/<framework>[-<backend>]-<model>.json:
+--all trains every network of every framework, Keras on each of its three backends: the fully connected
+one under the seeds in FCN_SEEDS, the convolutional one under CNN_SEEDS (Keras on TensorFlow only), the
+recurrent one under RNN_SEEDS (PyTorch's and MXNet's, from which its floors were set, under
+RNN_FLOOR_SEEDS), and keeps a record per configuration in results/seeds/<framework>[-<backend>]-<model>.json:
 each seed's test accuracy and seconds per epoch. Seed 42 is the contract's: its run is the full run of
 `make run`, read again from results/ every time (run `make run` first; --committed does only that, for
 the records that exist), and only the other seeds are trained. The record is rewritten after every seed, so
@@ -44,11 +45,18 @@ SEEDS_DIR = ROOT / "results" / "seeds"
 CONTRACT_SEED = 42  # its run is the committed full run in results/
 FCN_SEEDS = [CONTRACT_SEED, 1, 2, 3, 4]
 CNN_SEEDS = [CONTRACT_SEED, 1, 2]
+RNN_SEEDS = [CONTRACT_SEED, 1, 2]
+RNN_FLOOR_SEEDS = [CONTRACT_SEED, 1, 2, 3, 4]
 # (notebook, Keras backend or None, seeds) of every configuration --all trains, in the order it trains them
 STUDY = [(f"{framework}/01-mnist-fcn.ipynb", None, FCN_SEEDS) for framework in ("tensorflow", "pytorch", "mxnet", "theano")]
 STUDY += [("keras/01-mnist-fcn.ipynb", backend, FCN_SEEDS) for backend in ("tensorflow", "jax", "torch")]
 STUDY += [(f"{framework}/02-mnist-cnn.ipynb", "tensorflow" if framework == "keras" else None, CNN_SEEDS)
           for framework in ("tensorflow", "pytorch", "mxnet", "theano", "keras")]
+# The recurrent network: the two configurations its floors were set from under 5 seeds, the others under 3
+STUDY += [(f"{framework}/03-mnist-rnn.ipynb", None,
+           RNN_FLOOR_SEEDS if framework in ("pytorch", "mxnet") else RNN_SEEDS)
+          for framework in ("tensorflow", "pytorch", "mxnet", "theano")]
+STUDY += [("keras/03-mnist-rnn.ipynb", backend, RNN_SEEDS) for backend in ("tensorflow", "jax", "torch")]
 
 
 def with_seed(notebook: nbformat.NotebookNode, seed: int) -> nbformat.NotebookNode:
