@@ -167,18 +167,26 @@ def accuracy_rows(records: list[dict], seeds: dict[str, list[float]]) -> list[li
              over_seeds(seeds.get(record_name(r))) or "–"] for r in records]
 
 
-def speed_rows(records: list[dict], peak: dict | None, seed_runs: dict[str, list[dict]]) -> list[list[str]]:
+def speed_cells(records: list[dict], peak: dict | None, seed_runs: dict[str, list[dict]]) -> list[dict[str, str]]:
+    """Per record, its speed figures as printed: first epoch, steady seconds (range), × fastest, GFLOP/s, % of
+    peak ("–" without a peak or off the CPU) and lines of code."""
     speeds = [speed(r, seed_runs) for r in records]
     fastest = min(s["steady"] for s in speeds)
-    rows = []
+    cells = []
     for r, s in zip(records, speeds):
         gflops = epoch_flops(r) / s["steady"] / 1e9
-        share = f" ({100 * gflops / peak['gflops']:.0f}%)" if peak and device_kind(r["device"]) == "cpu" else ""
         others = [notebook_of(o) for o in records if o["framework"] != r["framework"]]
-        rows.append([short_label(r), f"{s['first']:.1f}", f"{s['steady']:.1f} ({s['low']:.1f}–{s['high']:.1f})",
-                     f"{s['steady'] / fastest:.1f}", f"{gflops:.0f}{share}",
-                     str(lines_of_code(notebook_of(r), sorted(set(others))))])
-    return rows
+        cells.append({"first": f"{s['first']:.1f}", "steady": f"{s['steady']:.1f} ({s['low']:.1f}–{s['high']:.1f})",
+                      "ratio": f"{s['steady'] / fastest:.1f}", "gflops": f"{gflops:.0f}",
+                      "share": f"{100 * gflops / peak['gflops']:.0f}%" if peak and device_kind(r["device"]) == "cpu"
+                      else "–", "lines": str(lines_of_code(notebook_of(r), sorted(set(others))))})
+    return cells
+
+
+def speed_rows(records: list[dict], peak: dict | None, seed_runs: dict[str, list[dict]]) -> list[list[str]]:
+    return [[short_label(r), c["first"], c["steady"], c["ratio"],
+             c["gflops"] + (f" ({c['share']})" if c["share"] != "–" else ""), c["lines"]]
+            for r, c in zip(records, speed_cells(records, peak, seed_runs))]
 
 
 def speed_sentence(model: str, records: list[dict], seed_runs: dict[str, list[dict]]) -> str:
@@ -238,9 +246,8 @@ def markdown_table(records: list[dict], seeds: dict[str, list[float]] | None = N
         shared = ", ".join(sorted({f"{r['parameters']:,} parameters, {r['epochs']} epochs" for r in chosen}))
         devices = " and ".join(sorted({device_kind(r["device"]).upper() for r in chosen}))
         parts.append(f"**{MODELS[model].capitalize()} network** ({shared}, on the {devices}):")
-        rows = [[accuracy[0], readme_accuracy(accuracy[3], accuracy[2]), speed[2], speed[3],
-                 speed[4].partition("(")[2].rstrip(")") or "–", speed[5]]
-                for accuracy, speed in zip(accuracy_rows(chosen, seeds), speed_rows(chosen, peak, seed_runs))]
+        rows = [[accuracy[0], readme_accuracy(accuracy[3], accuracy[2]), c["steady"], c["ratio"], c["share"],
+                 c["lines"]] for accuracy, c in zip(accuracy_rows(chosen, seeds), speed_cells(chosen, peak, seed_runs))]
         parts.append("\n".join(markdown(README_COLUMNS, rows)))
         parts += [sentence for sentence in (seed_test(model, records, seeds),) if sentence]
         parts.append(speed_sentence(model, records, seed_runs))
