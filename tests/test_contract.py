@@ -163,3 +163,16 @@ def test_a_machine_path_in_an_output_is_recognised(text):
                                   "loss=0.0712 accuracy=0.9781", "train (54000, 784)"])
 def test_relative_paths_and_numbers_are_not_machine_paths(text):
     assert not MACHINE_PATH.search(text)
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name == "theano"], ids=lambda p: p.stem)
+def test_theanos_first_epoch_counts_its_compiling(path):
+    """Theano compiles its functions before the training loop; the first epoch counts that time, as every
+    other framework's first epoch holds its tracing, compiling or hybridizing."""
+    code = [source(c) for c in cells(path) if c["cell_type"] == "code"]
+    before, after = next(c for c in code if "compiling = time.perf_counter()" in c).split(
+        "compiling = time.perf_counter()")
+    assert "theano.function(" not in before and after.count("theano.function(") == 3
+    assert after.rstrip().split("\n\n\n")[0].endswith("compile_seconds = time.perf_counter() - compiling")
+    loop = next(c for c in code if "for epoch in range(1, NUM_EPOCHS + 1):" in c)
+    assert "start = time.perf_counter() - (compile_seconds if epoch == 1 else 0.0)" in loop

@@ -126,6 +126,19 @@ def test_speed_is_the_median_of_every_seeds_later_epochs():
     assert speed["seeds"] == len(runs) == 3
 
 
+def test_speed_leaves_out_the_seeds_run_on_another_cpu_than_seed_42():
+    """Two machines' epochs are not one distribution: speed takes the runs on seed 42's CPU (noted or not)."""
+    runs = [{"seed": 42, "seconds_per_epoch": [9.0, 2.0, 2.0]},
+            {"seed": 1, "seconds_per_epoch": [9.0, 3.0, 3.0]},
+            {"seed": 2, "seconds_per_epoch": [20.0, 8.0, 8.0], "cpu": "Another CPU"}]
+    fast = record("PyTorch")
+    assert results_table.speed(fast, {"pytorch-fcn.json": runs})["steady"] == 2.5
+    assert results_table.speed(fast, {"pytorch-fcn.json": runs})["seeds"] == 2
+    noted = [run | {"cpu": "Another CPU"} for run in runs[:1]] + runs[1:]
+    assert results_table.speed(fast, {"pytorch-fcn.json": noted}) | {"first": 0} == {
+        "first": 0, "steady": 5.0, "low": 2.0, "high": 8.0, "seeds": 2}
+
+
 def test_a_configuration_without_seeds_uses_its_own_epochs_and_ratios_are_to_the_fastest():
     fast, slow = record("PyTorch"), record("MXNet") | {"seconds_per_epoch": [9.0, 6.0, 4.0, 8.0]}
     assert results_table.speed(slow, {}) == {"first": 9.0, "steady": 6.0, "low": 4.0, "high": 8.0, "seeds": 1}

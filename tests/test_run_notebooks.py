@@ -1,5 +1,6 @@
 """tools/run_notebooks.py: what `make run` does to outputs before they are committed."""
 import base64
+import json
 import os
 import time
 
@@ -100,3 +101,23 @@ def test_main_fails_when_a_notebook_fails(tmp_path):
     nbformat.write(new_notebook(cells=[new_code_cell("raise ValueError('broken')")]), path)
     assert run_notebooks.main(["--records-only", str(path)]) == 1
     assert run_notebooks.main([]) == 2
+
+
+def test_the_records_a_run_writes_are_noted_with_the_cpu(tmp_path, monkeypatch):
+    """results/machine.json: each record a notebook wrote, and the CPU it was written on; others kept."""
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "old-fcn.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setattr(run_notebooks, "MACHINE_RECORD", results / "machine.json")
+    monkeypatch.setattr(run_notebooks, "cpu_name", lambda: "Test CPU")
+    run_notebooks.note_machine([results / "kept-fcn.json"], "Earlier CPU")
+    path = tmp_path / "record.ipynb"
+    code = f"import pathlib\npathlib.Path({str(results / 'new-fcn.json')!r}).write_text('{{}}')"
+    nbformat.write(new_notebook(cells=[new_code_cell(code)]), path)
+    assert run_notebooks.main(["--records-only", str(path)]) == 0
+    assert json.loads((results / "machine.json").read_text(encoding="utf-8")) == {
+        "kept-fcn.json": "Earlier CPU", "new-fcn.json": "Test CPU"}
+
+
+def test_the_cpu_has_a_name():
+    assert run_notebooks.cpu_name().strip()

@@ -72,14 +72,14 @@ def test_record_names_are_those_of_results():
 
 
 def test_the_study_covers_every_configuration_of_every_model():
-    """The fully connected and recurrent networks' 7 configurations (Keras on three backends), the
-    convolutional network's 5 (Keras on TensorFlow): fully connected under 5 seeds, convolutional under 3,
-    recurrent under 3 but the two its floors were set from (PyTorch, MXNet) under 5."""
+    """Each network's 7 configurations (Keras on three backends): fully connected under 5 seeds,
+    convolutional under 3, recurrent under 3 but the two its floors were set from (PyTorch, MXNet) under 5."""
     names = [seed_study.record_name(notebook, backend) for notebook, backend, _ in seed_study.STUDY]
-    assert len(set(names)) == len(names) == 19
+    assert len(set(names)) == len(names) == 21
     counts = {name: len(seeds) for name, (*_, seeds) in zip(names, seed_study.STUDY)}
-    assert {name for name in names if name.endswith("-fcn.json")} == {
-        name.replace("-rnn", "-fcn") for name in names if name.endswith("-rnn.json")}
+    for model in ("cnn", "rnn"):
+        assert {name for name in names if name.endswith("-fcn.json")} == {
+            name.replace(f"-{model}", "-fcn") for name in names if name.endswith(f"-{model}.json")}
     assert all(counts[name] == 5 for name in names if name.endswith("-fcn.json"))
     assert all(counts[name] == 3 for name in names if name.endswith("-cnn.json"))
     assert {name for name in names if name.endswith("-rnn.json") and counts[name] == 5} == {
@@ -123,6 +123,19 @@ def test_a_stopped_study_goes_on_where_it_stopped(tmp_path, monkeypatch):
     assert seed_study.study("keras/01-mnist-fcn.ipynb", "jax", [42, 1, 2], tmp_path, tmp_path.parent,
                             fake_training(calls)) == summary
     assert len(calls) == 3  # every seed done: nothing trains again
+
+
+def test_each_run_names_its_cpu_and_seed_42_the_one_make_run_noted(tmp_path, monkeypatch):
+    """Trained seeds carry this machine's CPU; seed 42 carries what results/machine.json says of its record,
+    and nothing where it says nothing (a record from before the note)."""
+    monkeypatch.setattr(seed_study, "cpu_name", lambda: "Test CPU 2")
+    committed_record(tmp_path, "pytorch-fcn.json", 0.97)
+    seeds_dir = tmp_path / "seeds"
+    runs = seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [42, 1], seeds_dir, tmp_path, fake_training([]))["runs"]
+    assert [r.get("cpu") for r in runs] == [None, "Test CPU 2"]
+    (tmp_path / "results" / "machine.json").write_text(json.dumps({"pytorch-fcn.json": "Test CPU 1"}), encoding="utf-8")
+    runs = seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [42, 1], seeds_dir, tmp_path, fake_training([]))["runs"]
+    assert [r.get("cpu") for r in runs] == ["Test CPU 1", "Test CPU 2"]
 
 
 def test_a_run_that_fails_is_not_recorded(tmp_path):

@@ -105,10 +105,18 @@ def steady_seconds(record: dict) -> float:
     return statistics.median(seconds[1:] or seconds)
 
 
+def same_machine(runs: list[dict], seed: int = 42) -> list[dict]:
+    """The runs that ran on the CPU of seed `seed`'s run (its "cpu", or none noted): times from two machines
+    are not one distribution. Without a run of that seed, all of them."""
+    reference = [run for run in runs if run["seed"] == seed]
+    return [run for run in runs if run.get("cpu") == reference[0].get("cpu")] if reference else runs
+
+
 def speed(record: dict, seed_runs: dict[str, list[dict]]) -> dict:
     """Median first epoch, and median and range of the epochs 2 to n, over every seed of the record's
-    configuration (`make seeds`), or over the record alone where it has no seed record."""
-    runs = seed_runs.get(record_name(record)) or [record]
+    configuration (`make seeds`) that ran on the machine of seed 42's run, or over the record alone where
+    it has no seed record."""
+    runs = same_machine(seed_runs.get(record_name(record), [])) or [record]
     first = [run["seconds_per_epoch"][0] for run in runs]
     steady = [seconds for run in runs for seconds in run["seconds_per_epoch"][1:] or run["seconds_per_epoch"]]
     return {"first": statistics.median(first), "steady": statistics.median(steady), "low": min(steady),
@@ -197,7 +205,7 @@ def speed_sentence(model: str, records: list[dict], seed_runs: dict[str, list[di
     (best, first), rest = speeds[0], speeds[1:]
     counts = sorted({s["seeds"] for s, _ in speeds})
     return (f"{MODELS[model].capitalize()} network, seconds per epoch (the median of epochs 2 to n over "
-            f"{' or '.join(map(str, counts))} seed{'s' if counts[-1] > 1 else ''}): {short_label(first)} is the fastest, "
+            f"{' or '.join(map(str, counts))} seed{'s' if counts[-1] > 1 else ''} run on seed 42's machine): {short_label(first)} is the fastest, "
             f"{best['steady']:.1f} s; then " + ", ".join(f"{short_label(r)} {s['steady'] / best['steady']:.1f}×"
                                                     for s, r in rest) + ".")
 

@@ -10,11 +10,18 @@ this machine, a progress bar or an image larger than the contract allows.
 --records-only executes the notebooks for their results records and leaves the notebook files as they
 are (used for the Keras notebooks on their JAX and torch backends, whose committed outputs stay those of
 the default TensorFlow backend).
+
+Every record a notebook writes into results/ is noted in results/machine.json with the CPU of the machine
+it ran on (the record's own "device" says whether a GPU did the work), so that epochs timed on two machines
+are never pooled into one speed (tools/seed_study.py, tools/results_table.py).
 """
 from __future__ import annotations
 
 import base64
+import json
 import os
+import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,9 +32,33 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from traitlets.config import Config
 
+ROOT = Path(__file__).resolve().parent.parent
+MACHINE_RECORD = ROOT / "results" / "machine.json"
 MAX_IMAGE_BYTES = 60_000
 # Quiet the C++ start-up log lines of TensorFlow and XLA; warnings and errors still show.
 QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def cpu_name() -> str:
+    """The processor's model name, as the operating system gives it (the machine, where it gives none)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model", "Hardware") and value.strip():
+                return value.strip()
+    if platform.system() == "Darwin":
+        return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True,
+                              text=True, check=False).stdout.strip() or platform.machine()
+    return platform.processor() or platform.machine()
+
+
+def note_machine(written: list[Path], machine: str, record: Path | None = None) -> None:
+    """Note in `record` (results/machine.json) that each results file in `written` was produced on `machine`."""
+    record = record or MACHINE_RECORD
+    notes = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
+    notes.update({path.name: machine for path in written})
+    record.write_text(json.dumps(dict(sorted(notes.items())), indent=2) + "\n", encoding="utf-8")
 
 
 def machine_paths() -> list[str]:
@@ -76,11 +107,16 @@ def execute(notebook: nbformat.NotebookNode, folder: Path, env: dict[str, str] |
 
 def run(path: Path, save: bool, env: dict[str, str] | None = None) -> list[str]:
     notebook = nbformat.read(path, as_version=4)
+    before = {p: p.stat().st_mtime_ns for p in MACHINE_RECORD.parent.glob("*.json")}
     try:
         execute(notebook, path.parent, env)
         problems = []
     except CellExecutionError as error:
         problems = [f"{path} failed (its outputs show where):\n{str(error).strip().splitlines()[-1]}"]
+    written = [p for p in MACHINE_RECORD.parent.glob("*.json")
+               if p != MACHINE_RECORD and before.get(p) != p.stat().st_mtime_ns]
+    if written:
+        note_machine(written, cpu_name())
     if not save:
         return problems
     problems += clean(notebook, str(path))

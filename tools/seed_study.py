@@ -5,10 +5,11 @@ Usage: python tools/seed_study.py NOTEBOOK SEED [SEED ...]
        python tools/seed_study.py --committed  (what `make run` runs: seed 42 read again, nothing trained)
 
 --all trains every network of every framework, Keras on each of its three backends: the fully connected
-one under the seeds in FCN_SEEDS, the convolutional one under CNN_SEEDS (Keras on TensorFlow only), the
+one under the seeds in FCN_SEEDS, the convolutional one under CNN_SEEDS, the
 recurrent one under RNN_SEEDS (PyTorch's and MXNet's, from which its floors were set, under
 RNN_FLOOR_SEEDS), and keeps a record per configuration in results/seeds/<framework>[-<backend>]-<model>.json:
-each seed's test accuracy and seconds per epoch. Seed 42 is the contract's: its run is the full run of
+each seed's test accuracy, seconds per epoch and the CPU it ran on (seed 42's as results/machine.json
+notes it, where it does). Seed 42 is the contract's: its run is the full run of
 `make run`, read again from results/ every time (run `make run` first; --committed does only that, for
 the records that exist), and only the other seeds are trained. The record is rewritten after every seed, so
 a study that was stopped goes on where it stopped: a seed already in the record is not trained again.
@@ -37,7 +38,7 @@ from nbformat.v4 import new_code_cell
 
 import results_table
 from results_table import steady_seconds
-from run_notebooks import execute, link_helpers
+from run_notebooks import cpu_name, execute, link_helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -50,8 +51,8 @@ RNN_FLOOR_SEEDS = [CONTRACT_SEED, 1, 2, 3, 4]
 # (notebook, Keras backend or None, seeds) of every configuration --all trains, in the order it trains them
 STUDY = [(f"{framework}/01-mnist-fcn.ipynb", None, FCN_SEEDS) for framework in ("tensorflow", "pytorch", "mxnet", "theano")]
 STUDY += [("keras/01-mnist-fcn.ipynb", backend, FCN_SEEDS) for backend in ("tensorflow", "jax", "torch")]
-STUDY += [(f"{framework}/02-mnist-cnn.ipynb", "tensorflow" if framework == "keras" else None, CNN_SEEDS)
-          for framework in ("tensorflow", "pytorch", "mxnet", "theano", "keras")]
+STUDY += [(f"{framework}/02-mnist-cnn.ipynb", None, CNN_SEEDS) for framework in ("tensorflow", "pytorch", "mxnet", "theano")]
+STUDY += [("keras/02-mnist-cnn.ipynb", backend, CNN_SEEDS) for backend in ("tensorflow", "jax", "torch")]
 # The recurrent network: the two configurations its floors were set from under 5 seeds, the others under 3
 STUDY += [(f"{framework}/03-mnist-rnn.ipynb", None,
            RNN_FLOOR_SEEDS if framework in ("pytorch", "mxnet") else RNN_SEEDS)
@@ -106,6 +107,8 @@ def study(notebook: str, backend: str | None, seeds: list[int], seeds_dir: Path 
     path = seeds_dir / record_name(notebook, backend)
     summary = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"notebook": notebook, "runs": []}
     runs = {r["seed"]: r for r in summary["runs"]}
+    noted = root / "results" / "machine.json"  # make run's note of where each record was produced
+    machines = json.loads(noted.read_text(encoding="utf-8")) if noted.is_file() else {}
     env = {key: value for key, value in os.environ.items() if key not in ("POLYDLOT_SMOKE", "KERAS_BACKEND")}
     if backend:
         env["KERAS_BACKEND"] = backend
@@ -115,10 +118,12 @@ def study(notebook: str, backend: str | None, seeds: list[int], seeds_dir: Path 
             if not committed.is_file():
                 raise FileNotFoundError(f"{committed}: no record of the full run with SEED = {seed}; run `make run` first")
             record, completed = json.loads(committed.read_text(encoding="utf-8")), True
+            machine = machines.get(path.name)
         elif seed in runs or not train_missing:
             continue
         else:
             record, completed = train(root / notebook, seed, env)
+            machine = cpu_name()
         if not completed or record.get("smoke"):
             raise RuntimeError(f"{notebook} with SEED = {seed} did not run to its end as a full training")
         if record.get("seed", seed) != seed:
@@ -126,6 +131,8 @@ def study(notebook: str, backend: str | None, seeds: list[int], seeds_dir: Path 
         run_summary = {"seed": seed, "test_accuracy": record["test_accuracy"],
                        "steady_seconds_per_epoch": round(steady_seconds(record), 2),
                        "seconds_per_epoch": record["seconds_per_epoch"]}
+        if machine:
+            run_summary["cpu"] = machine
         if runs.get(seed) == run_summary:
             continue  # seed 42 as it was
         runs[seed] = run_summary
