@@ -43,8 +43,8 @@ test: data
 
 # Every notebook with full training, in one go so that the times compare. The committed outputs are Keras on
 # its default TensorFlow backend; the JAX and torch backends add records. Then the seed records of `make seeds`
-# take seed 42 from the new records, traps.ipynb measures the 2017 mistakes over each model's seeds, and the
-# README's table, its chart and compare.ipynb are regenerated from the records.
+# take seed 42 from the new records, traps.ipynb measures the 2017 mistakes over each model's seeds, tools/peak.py
+# measures this machine's peak, and the README's table, its chart and compare.ipynb are regenerated from the records.
 run: data
 	@env -u KERAS_BACKEND $(PY) tools/run_notebooks.py $(NOTEBOOKS)
 ifneq ($(KERAS_NOTEBOOKS),)
@@ -54,13 +54,14 @@ ifneq ($(KERAS_NOTEBOOKS),)
 endif
 	@$(PY) tools/seed_study.py --committed
 	@$(PY) tools/run_notebooks.py traps.ipynb
+	@$(PY) tools/peak.py
 	@$(PY) tools/results_table.py
 	@$(PY) tools/run_notebooks.py compare.ipynb
 
 # Not part of run or test: the fully connected network of every framework (Keras on its three backends) under
 # 5 seeds, the convolutional one under 3, the recurrent one under 3 (PyTorch and MXNet,
 # its floors' study, under 5), records in results/seeds/ (tools/seed_study.py; seed 42 is read from make run's
-# records, the others train). A stopped study goes on where it stopped.
+# records, the others train). A stopped study goes on where it stopped; seeds trained on another CPU train again.
 # Then the README's table and compare.ipynb again.
 seeds: data
 	@$(PY) tools/seed_study.py --all

@@ -20,9 +20,11 @@ def test_the_fastest_library_is_recorded(tmp_path, monkeypatch):
     monkeypatch.setattr(peak, "ROOT", tmp_path)
     monkeypatch.setattr(peak, "libraries", lambda: {"slow": lambda: "slow", "fast": lambda: "fast"})
     monkeypatch.setattr(peak, "best_seconds", {"slow": 2.0, "fast": 0.5}.get)
+    monkeypatch.setattr(peak, "cpu_name", lambda: "Test CPU")
     assert peak.main([]) == 0
     record = json.loads((tmp_path / "results" / "peak.json").read_text(encoding="utf-8"))
     assert record["library"] == "fast" and record["gflops"] == pytest.approx(2 * peak.SIZE ** 3 / 0.5 / 1e9, abs=0.1)
+    assert record["cpu"] == "Test CPU"  # what results_table matches against the CPU of each record's run
     assert record["all"] == {"slow": pytest.approx(2 * peak.SIZE ** 3 / 2.0 / 1e9, abs=0.1), "fast": record["gflops"]}
 
 

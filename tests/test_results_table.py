@@ -66,6 +66,10 @@ def test_gflops_and_share_of_peak():
     # by hand: 54,000 training rows of 2,407,424 FLOPs and 6,000 validation rows of 1,070,080 in the steady 2.0 s
     assert (54_000 * 2_407_424 + 6_000 * 1_070_080) / 2.0 / 1e9 == pytest.approx(68.21, abs=0.01)
     assert row["GFLOP/s (% of peak)"] == "68 (85%)"  # 68.21 / 80 = 85.3%
+    runs = {"pytorch-fcn.json": [{"seed": 42, "cpu": "CPU A", "seconds_per_epoch": [5.0, 2.0, 2.0]}]}
+    shares = [dict(zip(results_table.SPEED, results_table.speed_rows([record], {"gflops": 80.0, "cpu": cpu}, runs)[0]))
+              ["GFLOP/s (% of peak)"] for cpu in ("CPU A", "CPU B")]
+    assert shares == ["68 (85%)", "68"]  # a peak measured on another CPU is no peak for this run
 
 
 def record(framework, model="fcn", backend=None):

@@ -138,6 +138,30 @@ def test_each_run_names_its_cpu_and_seed_42_the_one_make_run_noted(tmp_path, mon
     assert [r.get("cpu") for r in runs] == ["Test CPU 1", "Test CPU 2"]
 
 
+def test_seeds_trained_on_another_cpu_are_trained_again_here(tmp_path, monkeypatch):
+    """`make seeds` on a new machine retrains what another CPU (or a run naming none) trained, and on the
+    machine that trained them keeps them: figures of one machine, and a study that resumes."""
+    committed_record(tmp_path, "pytorch-fcn.json", 0.97)
+    seeds_dir = tmp_path / "seeds"
+    calls = []
+    monkeypatch.setattr(seed_study, "cpu_name", lambda: "Test CPU 1")
+    seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [42, 1, 2], seeds_dir, tmp_path, fake_training(calls))
+    record = seeds_dir / "pytorch-fcn.json"
+    summary = json.loads(record.read_text(encoding="utf-8"))
+    del summary["runs"][2]["cpu"]  # seed 2 as a run from before runs named their CPU
+    record.write_text(json.dumps(summary), encoding="utf-8")
+    seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [42, 1, 2], seeds_dir, tmp_path, fake_training(calls))
+    assert [call[1] for call in calls] == [1, 2, 2]
+    monkeypatch.setattr(seed_study, "cpu_name", lambda: "Test CPU 2")
+    runs = seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [42, 1, 2], seeds_dir, tmp_path,
+                            fake_training(calls))["runs"]
+    assert [call[1] for call in calls] == [1, 2, 2, 1, 2]
+    assert [r.get("cpu") for r in runs] == [None, "Test CPU 2", "Test CPU 2"]
+    seed_study.study("pytorch/01-mnist-fcn.ipynb", None, [42, 1, 2], seeds_dir, tmp_path, fake_training(calls),
+                     train_missing=False)
+    assert len(calls) == 5  # --committed trains nothing, whatever the CPU
+
+
 def test_a_run_that_fails_is_not_recorded(tmp_path):
     def failing(path, seed, env):
         return {"test_accuracy": 0.1, "seconds_per_epoch": [1.0]}, False

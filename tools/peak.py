@@ -3,13 +3,13 @@
 Usage: python tools/peak.py
   times a 4096 x 4096 float32 product (2 * 4096**3 floating-point operations) with each library of the
   environment that has one (PyTorch, TensorFlow, numpy), best of 3 after a warm-up, on all cores, and
-  writes the fastest to results/peak.json. Run it on an otherwise idle machine, like `make run`.
+  writes the fastest to results/peak.json with the CPU's name. `make run` runs it, on an otherwise idle
+  machine, so that % of peak sets its epochs against the peak of the machine they ran on.
 """
 from __future__ import annotations
 
 import json
 import os
-import platform
 import sys
 import time
 from datetime import date
@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from run_notebooks import cpu_name
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = 4096
@@ -61,7 +63,7 @@ def main(argv: list[str]) -> int:
         print(f"{name:10} {measured[name]:7.1f} GFLOP/s", flush=True)
     fastest = max(measured, key=measured.get)
     record = {"gflops": measured[fastest], "library": fastest, "all": measured, "size": SIZE,
-              "cores": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+              "cores": os.cpu_count(), "cpu": cpu_name(),
               "date": date.today().isoformat()}
     (ROOT / "results" / "peak.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(f"peak: {measured[fastest]} GFLOP/s with {fastest}; wrote results/peak.json")

@@ -112,6 +112,11 @@ def same_machine(runs: list[dict], seed: int = 42) -> list[dict]:
     return [run for run in runs if run.get("cpu") == reference[0].get("cpu")] if reference else runs
 
 
+def machine(record: dict, seed_runs: dict[str, list[dict]]) -> str | None:
+    """The CPU of the record's run, as its seed record names it (None where nothing names it)."""
+    return next((run.get("cpu") for run in seed_runs.get(record_name(record), []) if run["seed"] == 42), None)
+
+
 def speed(record: dict, seed_runs: dict[str, list[dict]]) -> dict:
     """Median first epoch, and median and range of the epochs 2 to n, over every seed of the record's
     configuration (`make seeds`) that ran on the machine of seed 42's run, or over the record alone where
@@ -177,7 +182,7 @@ def accuracy_rows(records: list[dict], seeds: dict[str, list[float]]) -> list[li
 
 def speed_cells(records: list[dict], peak: dict | None, seed_runs: dict[str, list[dict]]) -> list[dict[str, str]]:
     """Per record, its speed figures as printed: first epoch, steady seconds (range), × fastest, GFLOP/s, % of
-    peak ("–" without a peak or off the CPU) and lines of code."""
+    peak ("–" without a peak, off the CPU, or with a peak measured on another CPU) and lines of code."""
     speeds = [speed(r, seed_runs) for r in records]
     fastest = min(s["steady"] for s in speeds)
     cells = []
@@ -187,7 +192,7 @@ def speed_cells(records: list[dict], peak: dict | None, seed_runs: dict[str, lis
         cells.append({"first": f"{s['first']:.1f}", "steady": f"{s['steady']:.1f} ({s['low']:.1f}–{s['high']:.1f})",
                       "ratio": f"{s['steady'] / fastest:.1f}", "gflops": f"{gflops:.0f}",
                       "share": f"{100 * gflops / peak['gflops']:.0f}%" if peak and device_kind(r["device"]) == "cpu"
-                      else "–", "lines": str(lines_of_code(notebook_of(r), sorted(set(others))))})
+                      and peak.get("cpu") == machine(r, seed_runs) else "–", "lines": str(lines_of_code(notebook_of(r), sorted(set(others))))})
     return cells
 
 

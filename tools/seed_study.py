@@ -12,7 +12,9 @@ each seed's test accuracy, seconds per epoch and the CPU it ran on (seed 42's as
 notes it, where it does). Seed 42 is the contract's: its run is the full run of
 `make run`, read again from results/ every time (run `make run` first; --committed does only that, for
 the records that exist), and only the other seeds are trained. The record is rewritten after every seed, so
-a study that was stopped goes on where it stopped: a seed already in the record is not trained again.
+a study that was stopped goes on where it stopped: a seed already trained on this machine's CPU is not
+trained again. One trained on another CPU, or before runs named theirs, is trained again here, so that
+`make run` and `make seeds` on one machine give every figure of that machine.
 
 Each seed is set the way papermill sets a parameter: a cell `SEED = n` right after the cell tagged
 `parameters`. The notebook runs as a copy in a temporary folder laid out like the repository, so its
@@ -103,7 +105,8 @@ def record_name(notebook: str, backend: str | None) -> str:
 def study(notebook: str, backend: str | None, seeds: list[int], seeds_dir: Path = SEEDS_DIR, root: Path = ROOT,
           train: Callable[..., tuple[dict, bool]] = run, train_missing: bool = True) -> dict:
     """Bring the record of `notebook` in `seeds_dir` up to date: seed 42 read again from results/ (make run's
-    full run) and, with `train_missing`, every other seed it lacks trained, the record rewritten after each."""
+    full run) and, with `train_missing`, every other seed it lacks from this machine's CPU trained, the record
+    rewritten after each."""
     path = seeds_dir / record_name(notebook, backend)
     summary = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"notebook": notebook, "runs": []}
     runs = {r["seed"]: r for r in summary["runs"]}
@@ -112,6 +115,7 @@ def study(notebook: str, backend: str | None, seeds: list[int], seeds_dir: Path 
     env = {key: value for key, value in os.environ.items() if key not in ("POLYDLOT_SMOKE", "KERAS_BACKEND")}
     if backend:
         env["KERAS_BACKEND"] = backend
+    here = cpu_name()
     for seed in seeds:
         if seed == CONTRACT_SEED:
             committed = root / "results" / path.name
@@ -119,11 +123,11 @@ def study(notebook: str, backend: str | None, seeds: list[int], seeds_dir: Path 
                 raise FileNotFoundError(f"{committed}: no record of the full run with SEED = {seed}; run `make run` first")
             record, completed = json.loads(committed.read_text(encoding="utf-8")), True
             machine = machines.get(path.name)
-        elif seed in runs or not train_missing:
+        elif not train_missing or runs.get(seed, {}).get("cpu") == here:
             continue
         else:
             record, completed = train(root / notebook, seed, env)
-            machine = cpu_name()
+            machine = here
         if not completed or record.get("smoke"):
             raise RuntimeError(f"{notebook} with SEED = {seed} did not run to its end as a full training")
         if record.get("seed", seed) != seed:
