@@ -120,14 +120,20 @@ def test_lines_of_code_leave_out_the_cells_all_frameworks_share(tmp_path):
 
 
 def test_speed_is_the_median_of_every_seeds_later_epochs():
-    """Recomputed by hand from results/seeds/ for one configuration: epochs 2 to n of every seed, pooled."""
-    record = next(r for r in results_table.load_records() if results_table.record_name(r) == "pytorch-cnn.json")
-    runs = json.loads((ROOT / "results" / "seeds" / "pytorch-cnn.json").read_text(encoding="utf-8"))["runs"]
+    """Recomputed by hand from results/seeds/ for the configuration with the most seeds run on seed 42's CPU:
+    epochs 2 to n of each of those seeds, pooled."""
+    def on_seed_42s_cpu(path):
+        runs = json.loads(path.read_text(encoding="utf-8"))["runs"]
+        return [run for run in runs if run.get("cpu") == runs[0].get("cpu")]  # runs[0]: seed 42
+    path = max(sorted((ROOT / "results" / "seeds").glob("*.json")), key=lambda p: len(on_seed_42s_cpu(p)))
+    runs = on_seed_42s_cpu(path)
+    assert runs[0]["seed"] == 42 and len(runs) >= 2
     later = sorted(s for run in runs for s in run["seconds_per_epoch"][1:])
     median = (later[len(later) // 2] + later[(len(later) - 1) // 2]) / 2
+    record = next(r for r in results_table.load_records() if results_table.record_name(r) == path.name)
     speed = results_table.speed(record, results_table.load_seed_runs())
     assert speed["steady"] == pytest.approx(median) and (speed["low"], speed["high"]) == (later[0], later[-1])
-    assert speed["seeds"] == len(runs) == 3
+    assert speed["seeds"] == len(runs)
 
 
 def test_speed_leaves_out_the_seeds_run_on_another_cpu_than_seed_42():
