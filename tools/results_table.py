@@ -189,10 +189,11 @@ def speed_cells(records: list[dict], peak: dict | None, seed_runs: dict[str, lis
     for r, s in zip(records, speeds):
         gflops = epoch_flops(r) / s["steady"] / 1e9
         others = [notebook_of(o) for o in records if o["framework"] != r["framework"]]
+        on_peaks_cpu = peak and device_kind(r["device"]) == "cpu" and peak.get("cpu") == machine(r, seed_runs)
         cells.append({"first": f"{s['first']:.1f}", "steady": f"{s['steady']:.1f} ({s['low']:.1f}–{s['high']:.1f})",
                       "ratio": f"{s['steady'] / fastest:.1f}", "gflops": f"{gflops:.0f}",
-                      "share": f"{100 * gflops / peak['gflops']:.0f}%" if peak and device_kind(r["device"]) == "cpu"
-                      and peak.get("cpu") == machine(r, seed_runs) else "–", "lines": str(lines_of_code(notebook_of(r), sorted(set(others))))})
+                      "share": f"{100 * gflops / peak['gflops']:.0f}%" if on_peaks_cpu else "–",
+                      "lines": str(lines_of_code(notebook_of(r), sorted(set(others))))})
     return cells
 
 
