@@ -61,10 +61,13 @@ def flatten_channels_first(arrays, model):
 MISTAKES = [nudge_logits, nudge_loss, layout_mistake, flatten_channels_first]
 
 # Runs inside the kernel after the parity cell: the same cell again on each fixture of cases/, then with none.
-# Every model the cell builds is kept: TensorFlow's traced methods fail when an earlier copy is collected while
-# the next one is traced.
+# Every model the cell builds is kept: TensorFlow's traced methods failed now and then when an earlier copy had
+# been collected. The error still comes, rarely and not only here ("'TfMethodTarget' object has no attribute
+# 'forward'", once in the notebook's own first run of the cell; cause not found): an error other than the
+# cell's own prints its traceback.
 RECHECK = """
 import shutil
+import traceback
 outcomes, copies = {}, []
 fixture_file = fixture_path
 for case in sorted(Path("../cases").glob("*.npz")) + [None]:
@@ -77,6 +80,8 @@ for case in sorted(Path("../cases").glob("*.npz")) + [None]:
         outcomes[case.stem if case else "missing"] = "passed"
     except Exception as error:
         outcomes[case.stem if case else "missing"] = f"{type(error).__name__}: {error}"
+        if not isinstance(error, (AssertionError, FileNotFoundError)):
+            print(traceback.format_exc())
 print("OUTCOMES", json.dumps(outcomes))
 """
 
@@ -109,9 +114,10 @@ def test_the_parity_cell_passes_the_fixture_and_refuses_every_mistake(tmp_path, 
     env = {**os.environ, "POLYDLOT_SMOKE": "1", "TMPDIR": str(tmp_path)}
     execute(notebook, folder, env)  # the right fixture: the parity cell itself must pass
     printed = "".join(o.get("text", "") for o in notebook.cells[-1].outputs)
-    outcomes = json.loads(printed.split("OUTCOMES", 1)[1])
+    before, _, found = printed.rpartition("OUTCOMES")  # before: the cell's lines and any traceback
+    outcomes = json.loads(found)
     assert {name: outcomes[name] for name in [m.__name__ for m in MISTAKES]} == {
-        m.__name__: REFUSED for m in MISTAKES}, outcomes
+        m.__name__: REFUSED for m in MISTAKES}, f"{outcomes}\n{before}"
     assert outcomes["missing"].startswith("FileNotFoundError") and "Run `make data` in the repository root" in \
         outcomes["missing"], outcomes
 
