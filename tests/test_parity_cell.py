@@ -63,8 +63,8 @@ MISTAKES = [nudge_logits, nudge_loss, layout_mistake, flatten_channels_first]
 # Runs inside the kernel after the parity cell: the same cell again on each fixture of cases/, then with none.
 # Every model the cell builds is kept: TensorFlow's traced methods failed now and then when an earlier copy had
 # been collected. The error still comes, rarely and not only here ("'TfMethodTarget' object has no attribute
-# 'forward'", once in the notebook's own first run of the cell; cause not found): an error other than the
-# cell's own prints its traceback.
+# 'forward'", TensorFlow's RNN and CNN, in the notebook's own first run of the cell too; cause not found): an
+# error other than the cell's own prints its traceback.
 RECHECK = """
 import shutil
 import traceback
