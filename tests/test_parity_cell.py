@@ -119,7 +119,7 @@ def test_the_parity_cell_passes_the_fixture_and_refuses_every_mistake(tmp_path, 
     assert {name: outcomes[name] for name in [m.__name__ for m in MISTAKES]} == {
         m.__name__: REFUSED for m in MISTAKES}, f"{outcomes}\n{before}"
     assert outcomes["missing"].startswith("FileNotFoundError") and "Run `make data` in the repository root" in \
-        outcomes["missing"], outcomes
+        outcomes["missing"], f"{outcomes}\n{before}"
 
 
 def the_run(path: Path, monkeypatch, **parameters) -> dict:
