@@ -1,10 +1,15 @@
-"""data/parity.py: the numpy reference of the three models, and the fixtures it writes."""
+"""data/parity.py: the numpy reference of the three models, its gradients and Adam, and the fixtures it writes."""
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import parity
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_convolution_matches_a_direct_loop():
@@ -125,7 +130,117 @@ def test_the_cnn_flattens_in_nhwc_order():
     np.testing.assert_allclose(arrays["logits"][0], dense, rtol=1e-10)
 
 
-def write_test_csv(folder, rows=parity.ROWS):
+@pytest.mark.parametrize("model", ["fcn", "cnn", "rnn"])
+def test_gradients_match_central_finite_differences(model):
+    """In float64, for every tensor of every model: its largest gradient and five other coordinates, on a small
+    batch (central differences with a step of 1e-6 are exact to about 1e-9 of the largest)."""
+    images, labels = images_and_labels(3)
+    arrays = parity.fixture(model, images, labels)
+    weights = [arrays[name].astype(np.float64) for name in parity.NAMES[model]]
+    x = images.astype(np.float64)
+    gradients = parity.GRADIENTS[model](weights, x, labels)
+    rng = np.random.default_rng(5)
+
+    def loss(changed):
+        return parity.mean_cross_entropy(parity.LOGITS[model](changed, x), labels)
+
+    for index, (weight, gradient) in enumerate(zip(weights, gradients)):
+        assert gradient.shape == weight.shape, parity.NAMES[model][index]
+        nonzero = np.argwhere(gradient != 0)
+        coordinates = [np.unravel_index(np.abs(gradient).argmax(), gradient.shape)]
+        coordinates += [tuple(c) for c in nonzero[rng.choice(len(nonzero), 3, replace=False)]]
+        coordinates += [tuple(rng.integers(0, size) for size in weight.shape) for _ in range(2)]
+        for coordinate in coordinates:
+            plus, minus = [w.copy() for w in weights], [w.copy() for w in weights]
+            plus[index][coordinate] += 1e-6
+            minus[index][coordinate] -= 1e-6
+            central = (loss(plus) - loss(minus)) / 2e-6
+            assert central == pytest.approx(gradient[coordinate], abs=1e-6 * np.abs(gradient).max()), \
+                f"{model} {parity.NAMES[model][index]}{coordinate}"
+
+
+def test_max_pooling_sends_the_gradient_to_the_first_largest_value():
+    images = np.array([[[[1.0], [3.0]], [[3.0], [2.0]]]])  # one 2×2 window: 3 twice
+    np.testing.assert_array_equal(parity.max_pool_2_backward(images, np.array([[[[5.0]]]])),
+                                  [[[[0.0], [5.0]], [[0.0], [0.0]]]])
+
+
+def test_adam_by_hand():
+    """Two steps on one weight, each from the same weights, with the gradients 5e-6 and then -2.5e-6: small
+    enough for the place of ε to matter."""
+    gradients = iter([5e-6, -2.5e-6])
+
+    def given(weights, x, labels):
+        return [np.array([next(gradients)])]
+
+    m = 0.9 * (0.1 * 5e-6) + 0.1 * -2.5e-6  # = 2e-7
+    v = 0.999 * (0.001 * 25e-12) + 0.001 * 6.25e-12  # = 3.1225e-14
+    paper = 2.0 - 0.001 * (m / (1 - 0.9 ** 2)) / ((v / (1 - 0.999 ** 2)) ** 0.5 + 1e-7)
+    hat = 2.0 - 0.001 * (1 - 0.999 ** 2) ** 0.5 / (1 - 0.9 ** 2) * m / (v ** 0.5 + 1e-7)
+    batches = [(None, None), (None, None)]
+    assert parity.adam_steps([np.array([2.0])], given, batches, "paper", **parity.ADAM)[0][0] == pytest.approx(
+        paper, rel=1e-15)
+    gradients = iter([5e-6, -2.5e-6])
+    assert parity.adam_steps([np.array([2.0])], given, batches, "epsilon_hat", **parity.ADAM)[0][0] == pytest.approx(
+        hat, rel=1e-15)
+    assert abs(paper - hat) > 5e-5  # the two places of ε differ after two steps
+    with pytest.raises(ValueError, match="unknown form of Adam"):
+        parity.adam_steps([np.array([2.0])], given, batches, "ε", **parity.ADAM)
+
+
+def test_every_adam_step_is_taken_from_the_given_weights():
+    """The gradient of the second step is taken at the weights the first started from."""
+    seen = []
+
+    def recorded(weights, x, labels):
+        seen.append(weights[0].copy())
+        return [np.ones(2)]
+
+    parity.adam_steps([np.array([1.0, -1.0])], recorded, [(None, None)] * 2, "paper", **parity.ADAM)
+    np.testing.assert_array_equal(seen[0], seen[1])
+
+
+@pytest.mark.parametrize("model", ["fcn", "cnn", "rnn"])
+def test_a_fixture_with_two_batches_holds_gradients_and_both_forms_of_adam(model):
+    images, labels = images_and_labels(4)
+    arrays = parity.fixture(model, images[:2], labels[:2], images[2:], labels[2:])
+    for name in parity.NAMES[model]:
+        for prefix in ("gradient_", "paper_", "epsilon_hat_"):
+            assert arrays[prefix + name].shape == arrays[name].shape and arrays[prefix + name].dtype == np.float32
+        assert not np.array_equal(arrays[f"paper_{name}"], arrays[name])  # every weight stepped
+    assert arrays["x_2"].shape == (2, 784) and list(arrays["y_2"]) == list(labels[2:])
+
+
+@pytest.mark.parametrize("name", ["parity-fcn.npz", "parity-cnn.npz", "parity-rnn.npz"])
+def test_the_written_fixtures_match_their_checksums(name):
+    """make data wrote what data/parity-checksums.json holds: the drawn and read arrays to the bit, the computed
+    ones to a relative 1e-6 (parity.checksums says why). After a deliberate change of the fixtures:
+    python data/parity.py --write-checksums."""
+    path = ROOT / "data" / name
+    assert path.is_file(), f"{path}: missing; run `make data`"
+    expected = json.loads(parity.CHECKSUMS.read_text(encoding="utf-8"))[name]
+    with np.load(path) as stored:
+        found = parity.checksums({key: stored[key] for key in stored.files})
+    assert sorted(found) == sorted(expected)
+    for key, entry in expected.items():
+        assert found[key]["shape"] == entry["shape"] and found[key]["dtype"] == entry["dtype"], key
+        if "sha256" in entry:
+            assert found[key]["sha256"] == entry["sha256"], key
+        else:
+            scale = max(abs(total) for total in entry["sums"])
+            assert found[key]["sums"] == pytest.approx(entry["sums"], rel=1e-6, abs=1e-9 * scale), key
+
+
+def test_checksums_tell_a_moved_value():
+    values = np.arange(12, dtype=np.float32)
+    moved = values.copy()
+    moved[[2, 7]] = moved[[7, 2]]
+    first, second = parity.checksums({"gradient_x": values}), parity.checksums({"gradient_x": moved})
+    assert first["gradient_x"]["sums"][:2] == second["gradient_x"]["sums"][:2]
+    assert first["gradient_x"]["sums"][2] != pytest.approx(second["gradient_x"]["sums"][2], rel=1e-6)
+
+
+def write_test_csv(folder, rows=2 * parity.ROWS):
     images, labels = images_and_labels(rows)
     pixels = np.round(images * 255).astype(int)
     (folder / "mnist_test.csv").write_text("".join(
@@ -171,5 +286,5 @@ def test_a_failed_write_leaves_the_old_fixture_and_no_partial_file(tmp_path, mon
 
 def test_bad_test_rows_are_refused(tmp_path):
     write_test_csv(tmp_path, rows=3)
-    with pytest.raises(ValueError, match="mnist_test.csv: the first 64 rows are not MNIST rows"):
+    with pytest.raises(ValueError, match="mnist_test.csv: the first 128 rows are not MNIST rows"):
         parity.main(["--data-dir", str(tmp_path)])
