@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 NOTEBOOKS = $(sort $(wildcard */0[123]-mnist-*.ipynb))
 KERAS_NOTEBOOKS = $(sort $(wildcard keras/0[123]-mnist-*.ipynb))
 
-.PHONY: test run seeds data setup system gpu-check requirements platforms
+.PHONY: test run seeds bench data setup system gpu-check requirements platforms
 
 setup: system $(VENV)/.installed
 
@@ -41,10 +41,10 @@ data: setup
 test: data
 	@$(PY) -m pytest tests $(NOTEBOOKS) traps.ipynb compare.ipynb
 
-# Every notebook with full training, in one go so that the times compare. The committed outputs are Keras on
-# its default TensorFlow backend; the JAX and torch backends add records. Then the seed records of `make seeds`
-# take seed 42 from the new records, traps.ipynb measures the 2017 mistakes over each model's seeds, tools/peak.py
-# measures this machine's peak, and the README's table, its chart and compare.ipynb are regenerated from the records.
+# Every notebook with full training, one after the other. The committed outputs are Keras on its default
+# TensorFlow backend; the JAX and torch backends add records. Then the seed records of `make seeds` take seed 42
+# from the new records, traps.ipynb measures the 2017 mistakes over each model's seeds, and the README's table, its
+# chart and compare.ipynb are regenerated from the records (the speed columns from `make bench`'s results/bench.json).
 run: data
 	@env -u KERAS_BACKEND $(PY) tools/run_notebooks.py $(NOTEBOOKS)
 ifneq ($(KERAS_NOTEBOOKS),)
@@ -54,17 +54,24 @@ ifneq ($(KERAS_NOTEBOOKS),)
 endif
 	@$(PY) tools/seed_study.py --committed
 	@$(PY) tools/run_notebooks.py traps.ipynb
-	@$(PY) tools/peak.py
 	@$(PY) tools/results_table.py
 	@$(PY) tools/run_notebooks.py compare.ipynb
 
 # Not part of run or test: the fully connected network of every framework (Keras on its three backends) under
 # 5 seeds, the convolutional one under 3, the recurrent one under 3 (PyTorch and MXNet,
 # its floors' study, under 5), records in results/seeds/ (tools/seed_study.py; seed 42 is read from make run's
-# records, the others train). A stopped study goes on where it stopped; seeds trained on another CPU train again.
+# records, the others train). A stopped study goes on where it stopped: it trains only the seeds a record lacks.
 # Then the README's table and compare.ipynb again.
 seeds: data
 	@$(PY) tools/seed_study.py --all
+	@$(PY) tools/results_table.py
+	@$(PY) tools/run_notebooks.py compare.ipynb
+
+# The speed race: every configuration's own notebook code, a short training on the same rows, turn by turn over
+# several rounds on this machine, nothing else running (tools/bench.py; under an hour on 2 cores). Writes
+# results/bench.json, then the README's speed columns and compare.ipynb from it.
+bench: data
+	@$(PY) tools/bench.py
 	@$(PY) tools/results_table.py
 	@$(PY) tools/run_notebooks.py compare.ipynb
 

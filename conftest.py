@@ -21,7 +21,8 @@ os.environ.update(HERMETIC)
 
 # The module each notebook folder imports. A framework with no wheel for this platform (MXNet on an Apple Silicon
 # Mac, README.md "Platforms") is not installed there: every test that runs its notebooks is skipped, saying so.
-MODULES = {"keras": "keras", "tensorflow": "tensorflow", "pytorch": "torch", "mxnet": "mxnet", "theano": "theano"}
+MODULES = {"keras": "keras", "tensorflow": "tensorflow", "pytorch": "torch", "jax": "flax", "mxnet": "mxnet",
+           "theano": "theano"}
 
 
 def missing_framework(folder: str) -> str | None:

@@ -7,29 +7,30 @@
   Adam's running averages of squared gradients decay, for weights that seldom get a gradient, below
   float32's smallest normal number (about 1.2e-38) into subnormal numbers, which x86 CPUs compute many
   times slower: the epochs grew longer as training went on (measured in README.md). TensorFlow sets this
-  mode in its own threads; MXNet has no setting for it, so we ask the C library through `ctypes`. Only
-  results below 1.2e-38 change: they become 0.
+  mode in its own threads; MXNet has no setting for it, so tools/subnormals.py asks the C library through
+  `ctypes`, as for Theano. Only results below 1.2e-38 change: they become 0.
 - Where MXNet has no wheel (Apple Silicon Macs, Windows), the import stops with a sentence saying what to do.
+- `check_device(device)`: where the two checks ("same weights, same numbers", "same gradients, same step")
+  compute, in full float32. MXNet's CUDA builds use TensorFloat-32 (a 10-bit mantissa) for float32 on Ampere
+  and newer GPUs, and MXNet 1.9.1 has no switch for it: only `NVIDIA_TF32_OVERRIDE=0`, set before the notebook
+  starts, turns it off, for the whole process. With it the checks run on the GPU; without it, on the CPU.
+  Training keeps MXNet's default.
 """
 from __future__ import annotations
 
-import ctypes
 import importlib.util
 import os
 import platform
+from pathlib import Path
 
 import numpy as np
 
-MXCSR_FLUSH_TO_ZERO = 0x8000
 
+def check_device(device):
+    """The context the checks compute on in full float32: `device`, unless that is a GPU using TensorFloat-32."""
+    import mxnet
 
-def flush_subnormals_to_zero() -> None:
-    """Set the flush-to-zero bit of SSE's MXCSR register for this thread and the threads it starts."""
-    libm = ctypes.CDLL("libm.so.6")
-    fenv = (ctypes.c_uint32 * 8)()  # glibc's fenv_t: the x87 state, then MXCSR in the last 4 bytes
-    libm.fegetenv(fenv)
-    fenv[7] |= MXCSR_FLUSH_TO_ZERO
-    libm.fesetenv(fenv)
+    return device if os.environ.get("NVIDIA_TF32_OVERRIDE") == "0" else mxnet.cpu()
 
 
 def no_wheel(system: str, machine: str) -> str:
@@ -39,7 +40,9 @@ def no_wheel(system: str, machine: str) -> str:
 
 np.bool = bool
 os.environ["OMP_NUM_THREADS"] = str(os.cpu_count())
-if platform.system() == "Linux" and platform.machine() == "x86_64":
-    flush_subnormals_to_zero()
+SUBNORMALS = Path(__file__).resolve().parent.parent / "tools" / "subnormals.py"
+subnormals = importlib.util.module_from_spec(importlib.util.spec_from_file_location("subnormals", SUBNORMALS))
+subnormals.__spec__.loader.exec_module(subnormals)
+subnormals.flush_to_zero()
 if importlib.util.find_spec("mxnet") is None:
     raise ImportError(no_wheel(platform.system(), platform.machine()))

@@ -11,7 +11,7 @@ NOTEBOOKS = sorted(ROOT.glob("*/0[123]-mnist-*.ipynb"))
 MODELS = {"fcn": "01-mnist-fcn.ipynb", "cnn": "02-mnist-cnn.ipynb", "rnn": "03-mnist-rnn.ipynb"}
 PARAMETERS = {"fcn": 535_818, "cnn": 3_274_634, "rnn": 81_674}
 EPOCHS = {"fcn": 10, "cnn": 5, "rnn": 5}
-FLOOR = {"fcn": 0.978, "cnn": 0.988, "rnn": 0.96}  # a full run's test accuracy reaches at least this
+FLOOR = {"fcn": 0.975, "cnn": 0.988, "rnn": 0.96}  # a full run's test accuracy reaches at least this
 SMOKE_FLOOR = {"fcn": 0.85, "cnn": 0.85, "rnn": 0.45}  # and a smoke run this
 
 

@@ -37,7 +37,7 @@ def record_path(path: Path) -> Path:
     return ROOT / "results" / f"{path.parent.name}-{model_of(path)}.json"
 
 
-def test_every_framework_folder_has_both_notebooks_and_a_readme():
+def test_every_framework_folder_has_its_three_notebooks_and_a_readme():
     folders = {p.parent for p in NOTEBOOKS}
     for folder in folders:
         assert all((folder / name).is_file() for name in MODELS.values()), folder.name
@@ -64,6 +64,7 @@ STEPS = [  # the code cells of every notebook, one step each, in this order (CON
     ("model", lambda s: "trainable parameters" in s),
     ("same weights, same numbers", lambda s: 'Path("../data/parity-' in s and "assert agrees" in s),
     ("optimizer and evaluation", lambda s: "def evaluate(net, x, y, batch_size=1000):" in s),
+    ("same gradients, same step", lambda s: "EPSILON_FORM = " in s and "step_gap <= " in s),
     ("epoch line", lambda s: "def log_epoch(" in s),
     ("training", lambda s: "range(1, NUM_EPOCHS + 1)" in s or "net.fit(" in s),
     ("learning curves", lambda s: "history[metric]" in s),
@@ -74,7 +75,7 @@ STEPS = [  # the code cells of every notebook, one step each, in this order (CON
     ("record", lambda s: "record_path.write_text" in s),
     ("check", lambda s: "assert test_accuracy >= floor" in s),
 ]
-FRAMEWORK_NAMES = re.compile(r"\b(Keras|TensorFlow|PyTorch|MXNet|Theano)\b")
+FRAMEWORK_NAMES = re.compile(r"\b(Keras|TensorFlow|PyTorch|JAX|MXNet|Theano)\b")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
@@ -152,6 +153,20 @@ def test_committed_parity_cell_shows_its_largest_differences(path):
     assert float(found.group(1)) <= 1e-4 and float(found.group(2)) <= 1e-5
 
 
+STEP_LINE = re.compile(r"largest gaps from the numpy reference: gradients (\S+) of each tensor's largest; "
+                       r"weights after two Adam steps \((paper|epsilon_hat) form of ε\) (\S+)")
+FORMS = {"keras": "epsilon_hat", "mxnet": "epsilon_hat"}  # Keras's and MXNet's Adam; the others' is the paper's
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_committed_step_cell_shows_its_gaps_and_its_form_of_epsilon(path):
+    step = next(c for c in code_cells(path) if "EPSILON_FORM = " in source(c))
+    found = STEP_LINE.search(stdout(step))
+    assert found, f"{path.name}: the step cell's output is missing"
+    assert float(found.group(1)) <= 1e-4 and float(found.group(3)) <= 5e-7
+    assert found.group(2) == FORMS.get(path.parent.name, "paper")
+
+
 @pytest.mark.parametrize("text", ["C:\\Users\\ann\\polydlot", "C:\\\\Users\\\\ann", "c:/Users/ann", "/opt/conda/lib",
                                   "/srv/polydlot/data", "/var/folders/xy/T/polydlot-results", "/home/ann/polydlot",
                                   "/Users/ann/polydlot", "/tmp/polydlot-results", "/root/polydlot"])
@@ -172,7 +187,9 @@ def test_theanos_first_epoch_counts_its_compiling(path):
     code = [source(c) for c in cells(path) if c["cell_type"] == "code"]
     before, after = next(c for c in code if "compiling = time.perf_counter()" in c).split(
         "compiling = time.perf_counter()")
-    assert "theano.function(" not in before and after.count("theano.function(") == 3
+    # compile_train_step is only defined before the clock starts; it compiles when called, after
+    assert before.count("theano.function(") == 1 and "def compile_train_step(" in before
+    assert "train_step = compile_train_step(weights)" in after and after.count("theano.function(") == 2
     assert after.rstrip().split("\n\n\n")[0].endswith("compile_seconds = time.perf_counter() - compiling")
     loop = next(c for c in code if "for epoch in range(1, NUM_EPOCHS + 1):" in c)
     assert "start = time.perf_counter() - (compile_seconds if epoch == 1 else 0.0)" in loop

@@ -45,7 +45,7 @@ def test_each_platform_gets_one_tensorflow_and_mxnet_only_where_it_has_wheels(pl
     tensorflow = chosen & {"tensorflow", "tensorflow-cpu"}
     assert tensorflow == ({"tensorflow-cpu"} if platform == "linux-x86_64" else {"tensorflow"})
     assert ("mxnet" in chosen) == platform.startswith("linux")
-    assert {"torch", "jax", "jaxlib", "keras", "theano", "numpy"} <= chosen
+    assert {"torch", "jax", "jaxlib", "flax", "optax", "keras", "theano", "numpy"} <= chosen
 
 
 def test_no_cuda_package_is_pinned():

@@ -3,6 +3,7 @@ GitHub and side-by-side panes, and what old frameworks need on today's Python ke
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -13,7 +14,9 @@ from nbtools import NOTEBOOKS, ROOT, cells, source
 ALL = NOTEBOOKS + [ROOT / "traps.ipynb", ROOT / "compare.ipynb"]
 MAX_LINE = 100
 MAX_BEFORE_MODEL = 60
-RUNTIMES = {"keras": "keras", "mxnet": "mxnet", "theano": "theano"}  # folders with a runtime.py
+# Every folder's runtime.py, and the module it is imported before
+RUNTIMES = {"keras": "keras", "tensorflow": "tensorflow", "pytorch": "torch", "jax": "flax", "mxnet": "mxnet",
+            "theano": "theano"}
 
 
 def code_lines_before_model(path) -> int:
@@ -50,6 +53,12 @@ def test_the_model_comes_within_60_code_lines(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[str(p.relative_to(ROOT)) for p in NOTEBOOKS])
+def test_the_papermill_advice_names_the_notebooks_own_folder(path):
+    prose = " ".join(source(cell) for cell in cells(path) if cell["cell_type"] == "markdown")
+    assert re.findall(r"--cwd (\w+)", prose) == [path.parent.name]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[str(p.relative_to(ROOT)) for p in NOTEBOOKS])
 def test_runtime_is_imported_in_one_line_before_the_framework_and_linked(path):
     folder = path.parent.name
     imports = source(next(c for c in cells(path) if c["cell_type"] == "code"))
@@ -59,7 +68,7 @@ def test_runtime_is_imported_in_one_line_before_the_framework_and_linked(path):
         return
     lines = imports.splitlines()
     first_framework = next(i for i, line in enumerate(lines) if line.startswith(f"import {RUNTIMES[folder]}"))
-    assert lines[first_framework - 1].startswith("import runtime  # before "), imports
+    assert lines[first_framework - 1].startswith("import runtime  # "), imports
     assert "[runtime.py](runtime.py)" in prose
 
 
@@ -114,6 +123,13 @@ def test_keras_runtime_switches_xnnpack_off_on_jax_only(backend, flags):
     done = run_runtime("keras", "import os, runtime; print(os.environ.get('XLA_FLAGS', 'unset'))",
                        KERAS_BACKEND=backend)
     assert done.stdout.strip() == flags, done.stderr
+
+
+def test_jax_runtime_switches_xnnpack_off_and_keeps_the_users_xla_flags():
+    done = run_runtime("jax", "import os, runtime; print(os.environ['XLA_FLAGS'])")
+    assert done.stdout.strip() == "--xla_cpu_use_xnnpack=false", done.stderr
+    done = run_runtime("jax", "import os, runtime; print(os.environ['XLA_FLAGS'])", XLA_FLAGS="--xla_dump_to=/tmp/x")
+    assert done.stdout.strip() == "--xla_dump_to=/tmp/x --xla_cpu_use_xnnpack=false", done.stderr
 
 
 def test_keras_runtime_keeps_the_users_xla_flags():

@@ -60,21 +60,17 @@ def flatten_channels_first(arrays, model):
 
 MISTAKES = [nudge_logits, nudge_loss, layout_mistake, flatten_channels_first]
 
-# Runs inside the kernel after the parity cell: the same cell again on each fixture of cases/, then with none.
-# Every model the cell builds is kept: TensorFlow's traced methods failed now and then when an earlier copy had
-# been collected. The error still comes, rarely and not only here ("'TfMethodTarget' object has no attribute
-# 'forward'", TensorFlow's RNN and CNN, in the notebook's own first run of the cell too; cause not found): an
+# Runs inside the kernel after the parity cell: the same cell again on each fixture of cases/, then with none. An
 # error other than the cell's own prints its traceback.
 RECHECK = """
 import shutil
 import traceback
-outcomes, copies = {}, []
+outcomes = {}
 fixture_file = fixture_path
 for case in sorted(Path("../cases").glob("*.npz")) + [None]:
     fixture_file.unlink(missing_ok=True)
     if case is not None:
         shutil.copy(case, fixture_file)
-    copies.append(copy)
     try:
         exec(PARITY_CELL, globals())
         outcomes[case.stem if case else "missing"] = "passed"

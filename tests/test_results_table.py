@@ -58,18 +58,28 @@ def test_steady_seconds_leave_out_the_first_epoch():
     assert results_table.steady_seconds({"seconds_per_epoch": [7.0]}) == 7.0
 
 
+def bench_of(model="fcn", **entries):
+    """A bench with one model's configurations: label -> (seconds per 1,000 rows, ratio, interval)."""
+    configurations = {label: {"seconds_per_1000_rows": seconds, "ratio": ratio, "interval": list(interval)}
+                      for label, (seconds, ratio, interval) in entries.items()}
+    return {"cpu": "CPU A", "cores": 2, "date": "2026-12-05", "minutes": 40.0,
+            "peak": {"gflops": 80.0, "library": "numpy"},
+            "models": {model: {"rounds": 5, "configurations": configurations, "libraries": {}}}}
+
+
 def test_gflops_and_share_of_peak():
     record = {"framework": "PyTorch", "framework_version": "x", "model": "fcn", "parameters": 535_818, "epochs": 3,
               "train_rows": 54_000, "seconds_per_epoch": [5.0, 2.0, 2.0], "total_train_seconds": 9.0,
               "val_accuracy": 0.98, "test_accuracy": 0.98, "device": "cpu"}
-    row = dict(zip(results_table.SPEED, results_table.speed_rows([record], {"gflops": 80.0}, {})[0]))
-    # by hand: 54,000 training rows of 2,407,424 FLOPs and 6,000 validation rows of 1,070,080 in the steady 2.0 s
-    assert (54_000 * 2_407_424 + 6_000 * 1_070_080) / 2.0 / 1e9 == pytest.approx(68.21, abs=0.01)
-    assert row["GFLOP/s (% of peak)"] == "68 (85%)"  # 68.21 / 80 = 85.3%
-    runs = {"pytorch-fcn.json": [{"seed": 42, "cpu": "CPU A", "seconds_per_epoch": [5.0, 2.0, 2.0]}]}
-    shares = [dict(zip(results_table.SPEED, results_table.speed_rows([record], {"gflops": 80.0, "cpu": cpu}, runs)[0]))
-              ["GFLOP/s (% of peak)"] for cpu in ("CPU A", "CPU B")]
-    assert shares == ["68 (85%)", "68"]  # a peak measured on another CPU is no peak for this run
+    bench = bench_of(PyTorch=(0.05, 1.0, (1.0, 1.0)))
+    row = dict(zip(results_table.SPEED, results_table.speed_rows([record], bench)[0]))
+    # by hand: 1,000 training rows of 2,407,424 FLOPs and the 1,000 / 9 validation rows of 1,070,080 in 0.05 s
+    assert (1000 * 2_407_424 + 1000 / 9 * 1_070_080) / 0.05 / 1e9 == pytest.approx(50.53, abs=0.01)
+    assert row["GFLOP/s (% of peak)"] == "51 (63%)"  # 50.53 / 80 = 63.2%
+    assert row["bench: s / 1,000 rows"] == "0.050" and row["× fastest (95% interval)"] == "1.00 (1.00–1.00)"
+    assert (row["notebook: first epoch, s"], row["notebook: s / epoch"]) == ("5.0", "2.0")  # the notebook's own
+    on_gpu = dict(zip(results_table.SPEED, results_table.speed_rows([record | {"device": "cuda:0"}], bench)[0]))
+    assert on_gpu["GFLOP/s (% of peak)"] == "51"  # the CPU's peak is no peak for a GPU
 
 
 def record(framework, model="fcn", backend=None):
@@ -119,43 +129,25 @@ def test_lines_of_code_leave_out_the_cells_all_frameworks_share(tmp_path):
     assert results_table.lines_of_code(mine, others) == 3  # the second cell is everyone's; the third is not b's
 
 
-def test_speed_is_the_median_of_every_seeds_later_epochs():
-    """Recomputed by hand from results/seeds/ for the configuration with the most seeds run on seed 42's CPU:
-    epochs 2 to n of each of those seeds, pooled."""
-    def on_seed_42s_cpu(path):
-        runs = json.loads(path.read_text(encoding="utf-8"))["runs"]
-        return [run for run in runs if run.get("cpu") == runs[0].get("cpu")]  # runs[0]: seed 42
-    path = max(sorted((ROOT / "results" / "seeds").glob("*.json")), key=lambda p: len(on_seed_42s_cpu(p)))
-    runs = on_seed_42s_cpu(path)
-    assert runs[0]["seed"] == 42 and len(runs) >= 2
-    later = sorted(s for run in runs for s in run["seconds_per_epoch"][1:])
-    median = (later[len(later) // 2] + later[(len(later) - 1) // 2]) / 2
-    record = next(r for r in results_table.load_records() if results_table.record_name(r) == path.name)
-    speed = results_table.speed(record, results_table.load_seed_runs())
-    assert speed["steady"] == pytest.approx(median) and (speed["low"], speed["high"]) == (later[0], later[-1])
-    assert speed["seeds"] == len(runs)
-
-
-def test_speed_leaves_out_the_seeds_run_on_another_cpu_than_seed_42():
-    """Two machines' epochs are not one distribution: speed takes the runs on seed 42's CPU (noted or not)."""
-    runs = [{"seed": 42, "seconds_per_epoch": [9.0, 2.0, 2.0]},
-            {"seed": 1, "seconds_per_epoch": [9.0, 3.0, 3.0]},
-            {"seed": 2, "seconds_per_epoch": [20.0, 8.0, 8.0], "cpu": "Another CPU"}]
-    fast = record("PyTorch")
-    assert results_table.speed(fast, {"pytorch-fcn.json": runs})["steady"] == 2.5
-    assert results_table.speed(fast, {"pytorch-fcn.json": runs})["seeds"] == 2
-    noted = [run | {"cpu": "Another CPU"} for run in runs[:1]] + runs[1:]
-    assert results_table.speed(fast, {"pytorch-fcn.json": noted}) | {"first": 0} == {
-        "first": 0, "steady": 5.0, "low": 2.0, "high": 8.0, "seeds": 2}
-
-
-def test_a_configuration_without_seeds_uses_its_own_epochs_and_ratios_are_to_the_fastest():
+def test_speed_comes_from_the_bench_and_is_blank_without_it():
     fast, slow = record("PyTorch"), record("MXNet") | {"seconds_per_epoch": [9.0, 6.0, 4.0, 8.0]}
-    assert results_table.speed(slow, {}) == {"first": 9.0, "steady": 6.0, "low": 4.0, "high": 8.0, "seeds": 1}
-    rows = results_table.speed_rows([fast, slow], None, {})
-    assert [row[3] for row in rows] == ["1.0", "3.0"] and rows[1][2] == "6.0 (4.0–8.0)" and "%" not in rows[1][4]
-    sentence = results_table.speed_sentence("fcn", [slow, fast], {})
-    assert sentence.endswith("PyTorch is the fastest, 2.0 s; then MXNet 3.0×.")
+    bench = bench_of(PyTorch=(0.04, 1.0, (1.0, 1.0)), MXNet=(0.12, 3.0, (2.5, 3.5)))
+    rows = results_table.speed_rows([fast, slow], bench)
+    assert [row[3:5] for row in rows] == [["0.040", "1.00 (1.00–1.00)"], ["0.120", "3.00 (2.50–3.50)"]]
+    assert rows[1][1:3] == ["9.0", "6.0"]  # the notebook's first epoch and the median of its later ones
+    sentence = results_table.speed_sentence("fcn", bench)
+    assert "PyTorch is the fastest, 0.040 s; then MXNet 3.00× (2.50–3.50)." in sentence
+    assert "5 rounds" in sentence and results_table.speed_sentence("cnn", bench) == ""
+    assert [row[3:6] for row in results_table.speed_rows([fast, slow], None)] == [["–", "–", "–"]] * 2
+    assert results_table.speed_sentence("fcn", None) == ""
+    assert "CPU A (2 cores)" in results_table.bench_sentence(bench) and "Peak: 80 GFLOP/s" in results_table.bench_sentence(bench)
+
+
+def test_the_wrappers_cost_is_its_own_sentence():
+    bench = bench_of(PyTorch=(0.04, 1.0, (1.0, 1.0)), **{"Keras on PyTorch": (0.06, 1.5, (1.4, 1.6))})
+    bench["models"]["fcn"]["wrappers"] = {"Keras on PyTorch over PyTorch": {"ratio": 1.5, "interval": [1.4, 1.6]}}
+    assert results_table.speed_sentence("fcn", bench).endswith("Keras on X over X, the wrapper's cost: PyTorch 1.50× "
+                                                               "(1.40–1.60).")
 
 
 def test_no_cell_of_the_readme_tables_is_blank():
@@ -177,8 +169,8 @@ def test_the_versions_sentence_names_each_framework_once_and_keras_with_its_back
 
 def test_the_readme_table_has_one_row_per_configuration_and_no_blank_cell():
     records = [record("PyTorch"), record("MXNet")]
-    table = results_table.markdown_table(records, seeds={"pytorch-fcn.json": [0.98, 0.99, 0.97]}, peak=None,
-                                         seed_runs={})
+    bench = bench_of(PyTorch=(0.04, 1.0, (1.0, 1.0)), MXNet=(0.12, 3.0, (2.5, 3.5)))
+    table = results_table.markdown_table(records, seeds={"pytorch-fcn.json": [0.98, 0.99, 0.97]}, bench=bench)
     rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
     cells = [cell.strip() for row in rows for cell in row.strip("|").split("|")]
     assert len(rows) == 2 and all(cells) and len(cells) == 2 * len(results_table.README_COLUMNS)

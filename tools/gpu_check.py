@@ -2,8 +2,8 @@
 
 Usage: python tools/gpu_check.py [--write] [CONFIGURATION ...]      (what `make gpu-check` runs)
 
-A configuration is a notebook folder and, for Keras, its backend: pytorch, tensorflow, mxnet, keras-tensorflow,
-keras-jax, keras-torch (default: all six; Theano is CPU only). Each of its notebooks runs as a smoke run, in a
+A configuration is a notebook folder and, for Keras, its backend: pytorch, tensorflow, jax, mxnet,
+keras-tensorflow, keras-jax, keras-torch (default: all seven; Theano is CPU only). Each of its notebooks runs as a smoke run, in a
 kernel of its own, in a temporary folder (nothing in results/ or models/ changes). The check fails unless every
 notebook reports a GPU device, passes its "Same weights, same numbers" cell (TensorFloat-32 off) and its smoke
 floor. It prints one table: notebook, backend, device, parity gaps, test accuracy and seconds per epoch;
@@ -28,7 +28,8 @@ from nbclient.exceptions import CellExecutionError
 from run_notebooks import QUIET, execute, link_helpers
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIGURATIONS = {"pytorch": ("pytorch", None), "tensorflow": ("tensorflow", None), "mxnet": ("mxnet", None),
+CONFIGURATIONS = {"pytorch": ("pytorch", None), "tensorflow": ("tensorflow", None), "jax": ("jax", None),
+                  "mxnet": ("mxnet", None),
                   "keras-tensorflow": ("keras", "tensorflow"), "keras-jax": ("keras", "jax"),
                   "keras-torch": ("keras", "torch")}
 NOTEBOOKS = ["01-mnist-fcn.ipynb", "02-mnist-cnn.ipynb", "03-mnist-rnn.ipynb"]

@@ -2,25 +2,22 @@
 
 Usage: python tools/peak.py
   times a 4096 x 4096 float32 product (2 * 4096**3 floating-point operations) with each library of the
-  environment that has one (PyTorch, TensorFlow, numpy), best of 3 after a warm-up, on all cores, and
-  writes the fastest to results/peak.json with the CPU's name. `make run` runs it, on an otherwise idle
-  machine, so that % of peak sets its epochs against the peak of the machine they ran on.
+  environment that has one (PyTorch, TensorFlow, JAX, numpy), best of 3 after a warm-up, on all cores, and
+  prints each and the fastest. `make bench` measures it the same way (`measure()`) at its start and keeps it in
+  results/bench.json, so that % of peak sets the race's epochs against the peak of the machine they ran on.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from datetime import date
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from run_notebooks import cpu_name
 
-ROOT = Path(__file__).resolve().parent.parent
 SIZE = 4096
 
 
@@ -47,26 +44,34 @@ def libraries() -> dict[str, Callable[[], Callable[[], object]]]:
         a, b = tf.random.uniform([SIZE, SIZE]), tf.random.uniform([SIZE, SIZE])
         return lambda: tf.matmul(a, b).numpy()
 
+    def jax_product():
+        import jax
+        a, b = jax.random.uniform(jax.random.key(0), (2, SIZE, SIZE))
+        return lambda: jax.block_until_ready(a @ b)
+
     def numpy_product():
         rng = np.random.default_rng(0)
         a, b = rng.random((SIZE, SIZE), dtype=np.float32), rng.random((SIZE, SIZE), dtype=np.float32)
         return lambda: a @ b
 
-    return {"PyTorch": torch_product, "TensorFlow": tensorflow_product, "numpy": numpy_product}
+    return {"PyTorch": torch_product, "TensorFlow": tensorflow_product, "JAX": jax_product, "numpy": numpy_product}
 
 
-def main(argv: list[str]) -> int:
+def measure() -> dict:
+    """Each library's GFLOP/s, the fastest, and the machine (what bench.json keeps)."""
     flops = 2 * SIZE**3
     measured = {}
     for name, make in libraries().items():
         measured[name] = round(flops / best_seconds(make()) / 1e9, 1)
         print(f"{name:10} {measured[name]:7.1f} GFLOP/s", flush=True)
     fastest = max(measured, key=measured.get)
-    record = {"gflops": measured[fastest], "library": fastest, "all": measured, "size": SIZE,
-              "cores": os.cpu_count(), "cpu": cpu_name(),
-              "date": date.today().isoformat()}
-    (ROOT / "results" / "peak.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(f"peak: {measured[fastest]} GFLOP/s with {fastest}; wrote results/peak.json")
+    return {"gflops": measured[fastest], "library": fastest, "all": measured, "size": SIZE,
+            "cores": os.cpu_count(), "cpu": cpu_name(), "date": date.today().isoformat()}
+
+
+def main(argv: list[str]) -> int:
+    record = measure()
+    print(f"peak: {record['gflops']} GFLOP/s with {record['library']} on {record['cpu']}")
     return 0
 
 

@@ -1,9 +1,9 @@
 """The side-by-side table of every results record, for compare.ipynb and the README.
 
 Usage: python tools/results_table.py [--check]
-  rewrites the table in README.md between the two marker comments from results/*.json and, where
-  `make seeds` wrote them, the seed records of results/seeds/; with --check, only says whether README.md
-  is up to date (exit status 1 if not).
+  rewrites the table in README.md between the two marker comments from results/*.json (accuracy), the seed
+  records of results/seeds/ where `make seeds` wrote them (accuracy over seeds) and results/bench.json where
+  `make bench` wrote it (speed); with --check, only says whether README.md is up to date (exit status 1 if not).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from scipy import stats
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
-ORDER = ["Keras", "TensorFlow", "PyTorch", "MXNet", "Theano"]
+ORDER = ["Keras", "TensorFlow", "PyTorch", "JAX", "MXNet", "Theano"]
 MODELS = {"fcn": "fully connected", "cnn": "convolutional", "rnn": "recurrent"}
 NUMBERS = {"fcn": "01", "cnn": "02", "rnn": "03"}  # each model's notebook: <framework>/<number>-mnist-<model>.ipynb
 
@@ -105,27 +105,17 @@ def steady_seconds(record: dict) -> float:
     return statistics.median(seconds[1:] or seconds)
 
 
-def same_machine(runs: list[dict], seed: int = 42) -> list[dict]:
-    """The runs that ran on the CPU of seed `seed`'s run (its "cpu", or none noted): times from two machines
-    are not one distribution. Without a run of that seed, all of them."""
-    reference = [run for run in runs if run["seed"] == seed]
-    return [run for run in runs if run.get("cpu") == reference[0].get("cpu")] if reference else runs
+def load_bench(results_dir: Path = ROOT / "results") -> dict | None:
+    """results/bench.json, `make bench`'s race (tools/bench.py), or None before its first run."""
+    path = results_dir / "bench.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def machine(record: dict, seed_runs: dict[str, list[dict]]) -> str | None:
-    """The CPU of the record's run, as its seed record names it (None where nothing names it)."""
-    return next((run.get("cpu") for run in seed_runs.get(record_name(record), []) if run["seed"] == 42), None)
-
-
-def speed(record: dict, seed_runs: dict[str, list[dict]]) -> dict:
-    """Median first epoch, and median and range of the epochs 2 to n, over every seed of the record's
-    configuration (`make seeds`) that ran on the machine of seed 42's run, or over the record alone where
-    it has no seed record."""
-    runs = same_machine(seed_runs.get(record_name(record), [])) or [record]
-    first = [run["seconds_per_epoch"][0] for run in runs]
-    steady = [seconds for run in runs for seconds in run["seconds_per_epoch"][1:] or run["seconds_per_epoch"]]
-    return {"first": statistics.median(first), "steady": statistics.median(steady), "low": min(steady),
-            "high": max(steady), "seeds": len(runs)}
+def raced(record: dict, bench: dict | None) -> dict | None:
+    """The bench's figures of the record's configuration: seconds per 1,000 rows, ratio to the fastest, interval."""
+    if not bench or record["model"] not in bench["models"]:
+        return None
+    return bench["models"][record["model"]]["configurations"].get(short_label(record))
 
 
 # (height and width of the output, kernel size, inputs, outputs) of each layer with weights
@@ -163,16 +153,17 @@ def epoch_flops(record: dict) -> int:
     return record["train_rows"] * training_flops(record["model"]) + VALIDATION_ROWS * forward_flops(record["model"])
 
 
-def load_peak(results_dir: Path = ROOT / "results") -> dict | None:
-    path = results_dir / "peak.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+def flops_per_1000_rows(model: str) -> float:
+    """What the bench times as 1,000 training rows: their training, and the forward pass of the 1,000 / 9
+    validation rows that come with them (a tenth of the rows validate, in the bench as in a full run)."""
+    return 1000 * training_flops(model) + 1000 / 9 * forward_flops(model)
 
 
-README_COLUMNS = ["framework", "test accuracy over seeds, mean ± sd (n)", "s / epoch, median (range)", "× fastest",
+README_COLUMNS = ["framework", "test accuracy over seeds, mean ± sd (n)", "s / 1,000 rows", "× fastest (95% interval)",
                   "% of peak", "lines of code"]
 ACCURACY = ["framework", "val accuracy", "test accuracy", "over seeds, mean ± sd (n)"]
-SPEED = ["framework", "first epoch, s", "s / epoch (range)", "× fastest", "GFLOP/s (% of peak)",
-         "lines of code"]
+SPEED = ["framework", "notebook: first epoch, s", "notebook: s / epoch", "bench: s / 1,000 rows",
+         "× fastest (95% interval)", "GFLOP/s (% of peak)", "lines of code"]
 
 
 def accuracy_rows(records: list[dict], seeds: dict[str, list[float]]) -> list[list[str]]:
@@ -180,40 +171,77 @@ def accuracy_rows(records: list[dict], seeds: dict[str, list[float]]) -> list[li
              over_seeds(seeds.get(record_name(r))) or "–"] for r in records]
 
 
-def speed_cells(records: list[dict], peak: dict | None, seed_runs: dict[str, list[dict]]) -> list[dict[str, str]]:
-    """Per record, its speed figures as printed: first epoch, steady seconds (range), × fastest, GFLOP/s, % of
-    peak ("–" without a peak, off the CPU, or with a peak measured on another CPU) and lines of code."""
-    speeds = [speed(r, seed_runs) for r in records]
-    fastest = min(s["steady"] for s in speeds)
+def interval(entry: dict) -> str:
+    low, high = entry["interval"]
+    return f"{entry['ratio']:.2f} ({low:.2f}–{high:.2f})"
+
+
+def times(entry: dict) -> str:
+    low, high = entry["interval"]
+    return f"{entry['ratio']:.2f}× ({low:.2f}–{high:.2f})"
+
+
+def speed_cells(records: list[dict], bench: dict | None) -> list[dict[str, str]]:
+    """Per record, its speed figures as printed: the notebook's own first and steady epoch (its record), and from
+    the bench its seconds per 1,000 rows, × fastest with its interval, GFLOP/s and % of the bench's peak
+    ("–" without a bench, or off the CPU); and lines of code."""
     cells = []
-    for r, s in zip(records, speeds):
-        gflops = epoch_flops(r) / s["steady"] / 1e9
+    for r in records:
         others = [notebook_of(o) for o in records if o["framework"] != r["framework"]]
-        on_peaks_cpu = peak and device_kind(r["device"]) == "cpu" and peak.get("cpu") == machine(r, seed_runs)
-        cells.append({"first": f"{s['first']:.1f}", "steady": f"{s['steady']:.1f} ({s['low']:.1f}–{s['high']:.1f})",
-                      "ratio": f"{s['steady'] / fastest:.1f}", "gflops": f"{gflops:.0f}",
-                      "share": f"{100 * gflops / peak['gflops']:.0f}%" if on_peaks_cpu else "–",
-                      "lines": str(lines_of_code(notebook_of(r), sorted(set(others))))})
+        entry = raced(r, bench)
+        cell = {"first": f"{r['seconds_per_epoch'][0]:.1f}", "steady": f"{steady_seconds(r):.1f}",
+                "per_1000": "–", "ratio": "–", "gflops": "–", "share": "–",
+                "lines": str(lines_of_code(notebook_of(r), sorted(set(others))))}
+        if entry:
+            gflops = flops_per_1000_rows(r["model"]) / entry["seconds_per_1000_rows"] / 1e9
+            cell.update(per_1000=f"{entry['seconds_per_1000_rows']:.3f}", ratio=interval(entry), gflops=f"{gflops:.0f}")
+            if device_kind(r["device"]) == "cpu":
+                cell["share"] = f"{100 * gflops / bench['peak']['gflops']:.0f}%"
+        cells.append(cell)
     return cells
 
 
-def speed_rows(records: list[dict], peak: dict | None, seed_runs: dict[str, list[dict]]) -> list[list[str]]:
-    return [[short_label(r), c["first"], c["steady"], c["ratio"],
+def speed_rows(records: list[dict], bench: dict | None) -> list[list[str]]:
+    return [[short_label(r), c["first"], c["steady"], c["per_1000"], c["ratio"],
              c["gflops"] + (f" ({c['share']})" if c["share"] != "–" else ""), c["lines"]]
-            for r, c in zip(records, speed_cells(records, peak, seed_runs))]
+            for r, c in zip(records, speed_cells(records, bench))]
 
 
-def speed_sentence(model: str, records: list[dict], seed_runs: dict[str, list[dict]]) -> str:
-    """Which configuration is fastest, and how many times slower each other one is, from the seeds' epochs."""
-    speeds = sorted(((speed(r, seed_runs), r) for r in records if r["model"] == model), key=lambda p: p[0]["steady"])
-    if not speeds:
+def speed_sentence(model: str, bench: dict | None) -> str:
+    """Which configuration the bench found fastest, how many times slower each other one is (with its interval),
+    and each Keras backend over its framework's own notebook."""
+    if not bench or model not in bench["models"]:
         return ""
-    (best, first), rest = speeds[0], speeds[1:]
-    counts = sorted({s["seeds"] for s, _ in speeds})
-    return (f"{MODELS[model].capitalize()} network, seconds per epoch (the median of epochs 2 to n over "
-            f"{' or '.join(map(str, counts))} seed{'s' if counts[-1] > 1 else ''} run on seed 42's machine): {short_label(first)} is the fastest, "
-            f"{best['steady']:.1f} s; then " + ", ".join(f"{short_label(r)} {s['steady'] / best['steady']:.1f}×"
-                                                    for s, r in rest) + ".")
+    part = bench["models"][model]
+    ranked = sorted(part["configurations"].items(), key=lambda item: item[1]["seconds_per_1000_rows"])
+    (fastest, best), rest = ranked[0], ranked[1:]
+    sentence = (f"{MODELS[model].capitalize()} network, seconds per 1,000 training rows (`make bench`, the median of "
+                f"{part['rounds']} rounds): {fastest} is the fastest, {best['seconds_per_1000_rows']:.3f} s; then "
+                + ", ".join(f"{label} {times(entry)}" for label, entry in rest) + ".")
+    wrappers = part.get("wrappers", {})
+    if wrappers:
+        sentence += (" Keras on X over X, the wrapper's cost: " + ", ".join(
+            f"{name.split(' over ')[0].removeprefix('Keras on ')} {times(entry)}" for name, entry in wrappers.items())
+            + ".")
+    return sentence
+
+
+def bench_sentence(bench: dict | None) -> str:
+    """Where and how the bench ran, each configuration's math library, and the peak."""
+    if not bench:
+        return "Speed: no `make bench` yet."
+    libraries = {}
+    for part in bench["models"].values():
+        libraries.update(part["libraries"])
+    part = next(iter(bench["models"].values()))
+    return (f"Speed: `make bench` ({bench['date']}, {bench['minutes']:.0f} minutes) on {bench['cpu']} "
+            f"({bench['cores']} cores): every configuration's own notebook code on the same rows and batches, "
+            f"{part['rounds']} rounds taken in turns; a turn's seconds per 1,000 training rows are its epochs but "
+            f"the first, validation included as in any epoch, and × fastest is the median of each round's ratio "
+            f"with a 95% bootstrap interval (results/README.md). Math libraries: "
+            + "; ".join(f"{label} {library}" for label, library in libraries.items())
+            + f". Peak: {bench['peak']['gflops']:.0f} GFLOP/s ({bench['peak']['library']}'s float32 matrix "
+            f"product, in the same run).")
 
 
 BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
@@ -243,16 +271,14 @@ def readme_accuracy(over_seeds: str, seed_42: str) -> str:
     return over_seeds if over_seeds != "–" else f"{seed_42} (1)"
 
 
-def markdown_table(records: list[dict], seeds: dict[str, list[float]] | None = None, peak: dict | None = None,
-                   seed_runs: dict[str, list[dict]] | None = None) -> str:
-    """The README's: the versions, then per model a heading with what every row shares, one table (test accuracy
-    over seeds, steady seconds per epoch over seeds, × fastest, % of peak, lines of code), the seed study's
-    sentence and the speed sentence. compare.ipynb shows ACCURACY and SPEED in full (seed 42's accuracies,
-    the first epoch, GFLOP/s)."""
-    seed_runs = seed_runs if seed_runs is not None else load_seed_runs()
+def markdown_table(records: list[dict], seeds: dict[str, list[float]] | None = None, bench: dict | None = None) -> str:
+    """The README's: the versions and the bench's machine and libraries, then per model a heading with what every
+    row shares, one table (test accuracy over seeds; from the bench seconds per 1,000 rows, × fastest with its
+    interval, % of peak; lines of code), the seed study's sentence and the speed sentence. compare.ipynb shows
+    ACCURACY and SPEED in full (seed 42's accuracies, the notebooks' own epochs, GFLOP/s)."""
     seeds = seeds if seeds is not None else load_seeds()
-    peak = peak if peak is not None else load_peak()
-    parts = [versions(records)]
+    bench = bench if bench is not None else load_bench()
+    parts = [versions(records), bench_sentence(bench)]
     for model in MODELS:
         chosen = [r for r in records if r["model"] == model]
         if not chosen:
@@ -260,11 +286,10 @@ def markdown_table(records: list[dict], seeds: dict[str, list[float]] | None = N
         shared = ", ".join(sorted({f"{r['parameters']:,} parameters, {r['epochs']} epochs" for r in chosen}))
         devices = " and ".join(sorted({device_kind(r["device"]).upper() for r in chosen}))
         parts.append(f"**{MODELS[model].capitalize()} network** ({shared}, on the {devices}):")
-        rows = [[accuracy[0], readme_accuracy(accuracy[3], accuracy[2]), c["steady"], c["ratio"], c["share"],
-                 c["lines"]] for accuracy, c in zip(accuracy_rows(chosen, seeds), speed_cells(chosen, peak, seed_runs))]
+        rows = [[accuracy[0], readme_accuracy(accuracy[3], accuracy[2]), c["per_1000"], c["ratio"], c["share"],
+                 c["lines"]] for accuracy, c in zip(accuracy_rows(chosen, seeds), speed_cells(chosen, bench))]
         parts.append("\n".join(markdown(README_COLUMNS, rows)))
-        parts += [sentence for sentence in (seed_test(model, records, seeds),) if sentence]
-        parts.append(speed_sentence(model, records, seed_runs))
+        parts += [sentence for sentence in (seed_test(model, records, seeds), speed_sentence(model, bench)) if sentence]
     return "\n\n".join(parts)
 
 

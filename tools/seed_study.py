@@ -12,9 +12,10 @@ each seed's test accuracy, seconds per epoch and the CPU it ran on (seed 42's as
 notes it, where it does). Seed 42 is the contract's: its run is the full run of
 `make run`, read again from results/ every time (run `make run` first; --committed does only that, for
 the records that exist), and only the other seeds are trained. The record is rewritten after every seed, so
-a study that was stopped goes on where it stopped: a seed already trained on this machine's CPU is not
-trained again. One trained on another CPU, or before runs named theirs, is trained again here, so that
-`make run` and `make seeds` on one machine give every figure of that machine.
+a study that was stopped goes on where it stopped: a seed in the record is not trained again, whichever CPU
+trained it (the seeds give accuracy; speed comes from `make bench`). To train a configuration's seeds again
+after its training changed (not its rounding: a new dropout, initialisation or gradient), take them out of
+its record.
 
 Each seed is set the way papermill sets a parameter: a cell `SEED = n` right after the cell tagged
 `parameters`. The notebook runs as a copy in a temporary folder laid out like the repository, so its
@@ -51,14 +52,15 @@ CNN_SEEDS = [CONTRACT_SEED, 1, 2]
 RNN_SEEDS = [CONTRACT_SEED, 1, 2]
 RNN_FLOOR_SEEDS = [CONTRACT_SEED, 1, 2, 3, 4]
 # (notebook, Keras backend or None, seeds) of every configuration --all trains, in the order it trains them
-STUDY = [(f"{framework}/01-mnist-fcn.ipynb", None, FCN_SEEDS) for framework in ("tensorflow", "pytorch", "mxnet", "theano")]
+FRAMEWORKS = ("tensorflow", "pytorch", "jax", "mxnet", "theano")
+STUDY = [(f"{framework}/01-mnist-fcn.ipynb", None, FCN_SEEDS) for framework in FRAMEWORKS]
 STUDY += [("keras/01-mnist-fcn.ipynb", backend, FCN_SEEDS) for backend in ("tensorflow", "jax", "torch")]
-STUDY += [(f"{framework}/02-mnist-cnn.ipynb", None, CNN_SEEDS) for framework in ("tensorflow", "pytorch", "mxnet", "theano")]
+STUDY += [(f"{framework}/02-mnist-cnn.ipynb", None, CNN_SEEDS) for framework in FRAMEWORKS]
 STUDY += [("keras/02-mnist-cnn.ipynb", backend, CNN_SEEDS) for backend in ("tensorflow", "jax", "torch")]
 # The recurrent network: the two configurations its floors were set from under 5 seeds, the others under 3
 STUDY += [(f"{framework}/03-mnist-rnn.ipynb", None,
            RNN_FLOOR_SEEDS if framework in ("pytorch", "mxnet") else RNN_SEEDS)
-          for framework in ("tensorflow", "pytorch", "mxnet", "theano")]
+          for framework in FRAMEWORKS]
 STUDY += [("keras/03-mnist-rnn.ipynb", backend, RNN_SEEDS) for backend in ("tensorflow", "jax", "torch")]
 
 
@@ -105,8 +107,8 @@ def record_name(notebook: str, backend: str | None) -> str:
 def study(notebook: str, backend: str | None, seeds: list[int], seeds_dir: Path = SEEDS_DIR, root: Path = ROOT,
           train: Callable[..., tuple[dict, bool]] = run, train_missing: bool = True) -> dict:
     """Bring the record of `notebook` in `seeds_dir` up to date: seed 42 read again from results/ (make run's
-    full run) and, with `train_missing`, every other seed it lacks from this machine's CPU trained, the record
-    rewritten after each."""
+    full run) and, with `train_missing`, every other seed it lacks trained here, the record rewritten after
+    each."""
     path = seeds_dir / record_name(notebook, backend)
     summary = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"notebook": notebook, "runs": []}
     runs = {r["seed"]: r for r in summary["runs"]}
@@ -123,7 +125,7 @@ def study(notebook: str, backend: str | None, seeds: list[int], seeds_dir: Path 
                 raise FileNotFoundError(f"{committed}: no record of the full run with SEED = {seed}; run `make run` first")
             record, completed = json.loads(committed.read_text(encoding="utf-8")), True
             machine = machines.get(path.name)
-        elif not train_missing or runs.get(seed, {}).get("cpu") == here:
+        elif not train_missing or seed in runs:
             continue
         else:
             record, completed = train(root / notebook, seed, env)
