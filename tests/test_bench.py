@@ -13,6 +13,7 @@ import results_table
 from nbtools import ROOT
 
 RECORD = ROOT / "results" / "bench.json"
+REPEAT = ROOT / "results" / "bench-repeat.json"  # a second race on the same machine: do the rankings agree?
 
 
 def turns(*per_round: float) -> list[dict]:
@@ -71,17 +72,27 @@ def test_rankings_of_two_races_agree_where_their_intervals_do_not_overlap():
     assert bench.disagreements(first, race({"A": 1.6, "B": 1.5, "C": 1.52})) == [("fcn", "A", "B"), ("fcn", "A", "C")]
 
 
+def load(path) -> dict:
+    assert path.is_file(), (f"results/{path.name} is missing: `make bench` writes results/bench.json, and a second "
+                            "`python tools/bench.py --output results/bench-repeat.json` on the same machine the repeat")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="module")
 def record() -> dict:
-    assert RECORD.is_file(), "results/bench.json is missing: run `make bench`"
-    return json.loads(RECORD.read_text(encoding="utf-8"))
+    return load(RECORD)
 
 
-def test_the_committed_race_has_every_configuration_of_every_model(record):
+@pytest.fixture(scope="module", params=[RECORD, REPEAT], ids=lambda path: path.name)
+def race(request) -> dict:
+    return load(request.param)
+
+
+def test_the_committed_race_has_every_configuration_of_every_model(race):
     labels = [label for label, _, _ in bench.CONFIGURATIONS]
-    assert record["cpu"] and record["cores"] >= 1 and record["peak"]["gflops"] > 0
+    assert race["cpu"] and race["cores"] >= 1 and race["peak"]["gflops"] > 0
     for model in ("fcn", "cnn", "rnn"):
-        part = record["models"][model]
+        part = race["models"][model]
         assert list(part["turns"]) == labels and list(part["libraries"]) == labels
         assert all(part["libraries"].values()), f"{model}: a configuration without its math library"
         assert part["rounds"] >= 5 and part["rows"] == bench.ROWS[model]
@@ -94,14 +105,23 @@ def test_the_committed_race_has_every_configuration_of_every_model(record):
                 assert turn["seconds_per_1000_rows"] == pytest.approx(per_1000, abs=rounding * 1.001), label
 
 
-def test_the_committed_ratios_and_wrappers_follow_from_its_turns(record):
+def test_the_committed_ratios_and_wrappers_follow_from_its_turns(race):
     """Within-framework fairness: Keras on X over X for every backend, recomputed from the committed turns."""
-    for model, part in record["models"].items():
+    for model, part in race["models"].items():
         recomputed = bench.summary(part["turns"])
         assert recomputed["fastest"] == part["fastest"]
         assert recomputed["configurations"] == part["configurations"], model
         assert set(part["wrappers"]) == {f"{w} over {f}" for w, f in bench.WRAPPERS.items()}
         assert recomputed["wrappers"] == part["wrappers"], model
+
+
+def test_a_second_race_on_the_same_machine_ranks_alike(record):
+    """Where either race's intervals of two configurations lie apart, both races put them in the same order."""
+    repeat = load(REPEAT)
+    assert (repeat["cpu"], repeat["cores"]) == (record["cpu"], record["cores"]), "the repeat ran on another CPU"
+    assert {m: (p["rows"], p["epochs_per_turn"]) for m, p in repeat["models"].items()} == \
+        {m: (p["rows"], p["epochs_per_turn"]) for m, p in record["models"].items()}
+    assert bench.disagreements(record, repeat) == []
 
 
 def test_the_readme_speed_columns_come_from_the_race(record):
